@@ -1,0 +1,41 @@
+"""tfdistill: distil a BERT teacher into a small tf-keras student and ship it as TFLite.
+
+The package lives in the tf-keras (Keras 2) world because tensorflow-model-optimization only
+accepts tf_keras models. `TF_USE_LEGACY_KERAS=1` is set here, before TensorFlow can be imported
+through this package, so that `tf.keras` and `tf_keras` agree for the whole process.
+
+Public names are resolved lazily so that `import tfdistill` stays cheap until TensorFlow is needed.
+"""
+
+import importlib
+import os
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "BertConfig": "tfdistill.models.bert.bert_config",
+    "build_bert": "tfdistill.models.bert.bert_model",
+    "load_pretrained": "tfdistill.models.bert.checkpoint",
+    "save_pretrained": "tfdistill.models.bert.checkpoint",
+    "load_config": "tfdistill.models.bert.checkpoint",
+    "default_teacher_path": "tfdistill.models.assets",
+    "Tokenizer": "tfdistill.data.tokenizer",
+    "datasets": "tfdistill.data.datasets",
+}
+
+
+def __getattr__(name):
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tfdistill' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

@@ -1,0 +1,1 @@
+"""Model definitions: the tf-keras BERT family and its checkpoints."""

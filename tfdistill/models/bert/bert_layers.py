@@ -1,0 +1,174 @@
+"""The small custom layers a BERT encoder is built from.
+
+A raw TensorFlow op in a functional model becomes a `TFOpLambda` layer, which tfmot can neither
+prune nor quantize. So every piece of attention math that is not a Keras built-in (Dense,
+LayerNormalization, Softmax, Add, Dropout, Activation) is a named layer here. Each defines
+`get_config` (to round-trip through Keras serialisation) and `get_prunable_weights` (so
+`prune_low_magnitude` can wrap the whole model; these layers have no kernels to prune).
+"""
+
+import math
+
+import tensorflow as tf
+import tf_keras as keras
+
+# HF BERT adds -10000 to masked scores: exp(-10000) is exactly 0 in float32 and the constant
+# stays finite in float16, unlike the dtype minimum.
+MASK_PENALTY = -10000.0
+
+
+class _KernelFreeLayer(keras.layers.Layer):
+    """A layer with no prunable kernels; `get_config` is the base one unless overridden."""
+
+    def get_prunable_weights(self):
+        return []
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class AddPositionEmbedding(keras.layers.Layer):
+    """Adds learned absolute position embeddings to a `[batch, seq, hidden]` tensor.
+
+    Args:
+        max_positions: int, the number of rows in the position table.
+        initializer: a Keras initializer for the table.
+    """
+
+    def __init__(self, max_positions, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.max_positions = max_positions
+        self.initializer = keras.initializers.get(initializer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(
+            "embeddings", shape=(self.max_positions, input_shape[-1]), initializer=self.initializer
+        )
+        super().build(input_shape)
+
+    def call(self, inputs):
+        seq_len = tf.shape(inputs)[1]
+        return inputs + self.embeddings[tf.newaxis, :seq_len, :]
+
+    def get_prunable_weights(self):
+        return []
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(max_positions=self.max_positions,
+                      initializer=keras.initializers.serialize(self.initializer))
+        return config
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class AttentionMaskBias(_KernelFreeLayer):
+    """Turns an int `[batch, seq]` padding mask (1 = token) into an additive score bias.
+
+    Returns float `[batch, 1, 1, seq]`: 0 where attended, -10000 on padding.
+    """
+
+    def call(self, attention_mask):
+        mask = tf.cast(attention_mask, self.compute_dtype)[:, tf.newaxis, tf.newaxis, :]
+        return (1.0 - mask) * MASK_PENALTY
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class SplitHeads(_KernelFreeLayer):
+    """Reshapes `[batch, seq, heads * size]` to `[batch, heads, seq, size]`.
+
+    Args:
+        num_heads: int, the number of attention heads.
+    """
+
+    def __init__(self, num_heads, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+
+    def call(self, inputs):
+        batch, seq = tf.shape(inputs)[0], tf.shape(inputs)[1]
+        head_size = inputs.shape[-1] // self.num_heads
+        heads = tf.reshape(inputs, [batch, seq, self.num_heads, head_size])
+        return tf.transpose(heads, [0, 2, 1, 3])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_heads=self.num_heads)
+        return config
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class MergeHeads(_KernelFreeLayer):
+    """Reshapes `[batch, heads, seq, size]` back to `[batch, seq, heads * size]`."""
+
+    def call(self, inputs):
+        batch, seq = tf.shape(inputs)[0], tf.shape(inputs)[2]
+        width = inputs.shape[1] * inputs.shape[3]
+        return tf.reshape(tf.transpose(inputs, [0, 2, 1, 3]), [batch, seq, width])
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class AttentionScores(_KernelFreeLayer):
+    """Scaled dot-product scores `q k^T / sqrt(size) + bias`, before the softmax.
+
+    Inputs: `[query, key, bias]`, query/key `[batch, heads, seq, size]`, bias
+    `[batch, 1, 1, seq]`. Returns `[batch, heads, seq, seq]`.
+    """
+
+    def call(self, inputs):
+        query, key, bias = inputs
+        scores = tf.matmul(query, key, transpose_b=True)
+        scores = scores / math.sqrt(query.shape[-1])
+        return scores + bias
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class AttentionContext(_KernelFreeLayer):
+    """Weights the values by the attention probabilities.
+
+    Inputs: `[probabilities, value]`, `[batch, heads, seq, seq]` and
+    `[batch, heads, seq, size]`. Returns `[batch, heads, seq, size]`.
+    """
+
+    def call(self, inputs):
+        probabilities, value = inputs
+        return tf.matmul(probabilities, value)
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class ClsToken(_KernelFreeLayer):
+    """Selects the first (`[CLS]`) position: `[batch, seq, hidden]` -> `[batch, hidden]`."""
+
+    def call(self, inputs):
+        return inputs[:, 0, :]
+
+
+CUSTOM_OBJECTS = {
+    cls.__name__: cls
+    for cls in (AddPositionEmbedding, AttentionMaskBias, SplitHeads, MergeHeads, AttentionScores,
+                AttentionContext, ClsToken)
+}
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class Gelu(_KernelFreeLayer):
+    """GELU activation: exact (erf, as BERT) or the tanh approximation.
+
+    A layer of its own rather than `Activation("gelu")` so quantization configs can target it
+    and the approximate form survives serialisation.
+
+    Args:
+        approximate: bool, use the tanh approximation.
+    """
+
+    def __init__(self, approximate=False, **kwargs):
+        super().__init__(**kwargs)
+        self.approximate = approximate
+
+    def call(self, inputs):
+        return tf.nn.gelu(inputs, approximate=self.approximate)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(approximate=self.approximate)
+        return config
+
+
+CUSTOM_OBJECTS["Gelu"] = Gelu

@@ -1,0 +1,245 @@
+"""Hugging Face-format checkpoints: `config.json` + `model.safetensors`, read and written
+through safetensors' numpy API (no torch, no pickle).
+
+Both naming schemes are read: PyTorch-style (`encoder.layer.0.attention.self.query.weight`,
+kernels `[out, in]`) and the TF-style names that transformers' TF `save_pretrained` writes
+(`bert/encoder/layer_._0/attention/self/query/kernel:0`, kernels `[in, out]`). Files are written
+PyTorch-style, which tfdistill, transformers (PyTorch and TF) and keras-hub all read.
+"""
+
+import json
+import logging
+import os
+import re
+
+import numpy as np
+
+from tfdistill.models.bert.bert_config import BertConfig
+from tfdistill.utils import atomic
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+# Heads tfdistill does not build (masked-LM, NSP) and non-weight buffers.
+_IGNORED = re.compile(r"^(cls\.|embeddings\.position_ids$)")
+# Weights a fresh classifier may lack: they are initialised and reported.
+_OPTIONAL = re.compile(r"^(pooler\.|classifier\.)")
+
+_log = logging.getLogger(__name__)
+
+
+def _hf_layer_names(config):
+    """Yields `(hf_module, keras_layer)` pairs for every weight-holding module."""
+    yield "embeddings.word_embeddings", "word_embeddings"
+    yield "embeddings.position_embeddings", "position_embeddings"
+    yield "embeddings.token_type_embeddings", "token_type_embeddings"
+    yield "embeddings.LayerNorm", "embeddings_layer_norm"
+    for i in range(config.num_layers):
+        hf, keras_name = f"encoder.layer.{i}.", f"layer_{i}_"
+        yield hf + "attention.self.query", keras_name + "query"
+        yield hf + "attention.self.key", keras_name + "key"
+        yield hf + "attention.self.value", keras_name + "value"
+        yield hf + "attention.output.dense", keras_name + "attention_output"
+        yield hf + "attention.output.LayerNorm", keras_name + "attention_layer_norm"
+        yield hf + "intermediate.dense", keras_name + "intermediate"
+        yield hf + "output.dense", keras_name + "output"
+        yield hf + "output.LayerNorm", keras_name + "output_layer_norm"
+    yield "pooler.dense", "pooler"
+    if config.num_labels:
+        yield "classifier", "classifier"
+
+
+def weight_map(model):
+    """Maps PyTorch-style HF names to the model's variables.
+
+    Args:
+        model: a model from `build_bert` (or any model with the same layer names).
+
+    Returns:
+        dict `{hf_name: (variable, is_kernel)}`; a kernel is stored transposed in HF files.
+    """
+    mapping = {}
+    for hf_module, layer_name in _hf_layer_names(model.bert_config):
+        layer = model.get_layer(layer_name)
+        for variable in layer.weights:
+            short = variable.name.split("/")[-1].split(":")[0]
+            suffix = {"kernel": "weight", "gamma": "weight", "embeddings": "weight", "beta": "bias"}.get(short, short)
+            mapping[f"{hf_module}.{suffix}"] = (variable, short == "kernel")
+    return mapping
+
+
+def canonical_name(name):
+    """Returns `(pytorch_style_name, stored_as_tf_kernel)` for a tensor name of either scheme.
+
+    Example:
+    >>> canonical_name("bert/encoder/layer_._0/attention/self/query/kernel:0")
+    ('encoder.layer.0.attention.self.query.weight', True)
+    >>> canonical_name("bert.embeddings.LayerNorm.gamma")
+    ('embeddings.LayerNorm.weight', False)
+    """
+    tf_kernel = False
+    if "/" in name or name.endswith(":0"):
+        parts = re.sub(r":\d+$", "", name).replace("layer_._", "layer/").split("/")
+        tf_kernel = parts[-1] == "kernel"
+        parts[-1] = {"kernel": "weight", "gamma": "weight", "beta": "bias", "embeddings": "weight"}.get(
+            parts[-1], parts[-1])
+        name = ".".join(parts)
+    name = re.sub(r"\.gamma$", ".weight", re.sub(r"\.beta$", ".bias", name))
+    if name.startswith("bert."):
+        name = name[len("bert."):]
+    return name, tf_kernel
+
+
+def load_config(path, num_labels=None):
+    """Reads a Hugging Face `config.json` (a file or the folder holding it) as a `BertConfig`.
+
+    Args:
+        path: str, a folder or a `config.json` path.
+        num_labels: optional int, overrides the labels the file declares.
+
+    Raises:
+        FileNotFoundError: no `config.json` there.
+        ValueError: the file is not valid JSON or not a BERT config.
+    """
+    config_path = os.path.join(path, CONFIG_FILE) if os.path.isdir(path) else path
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"No {CONFIG_FILE} at {path!r}. Pass a Hugging Face model folder "
+            f"(config.json + model.safetensors), e.g. tfdistill.default_teacher_path()."
+        )
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            hf = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{config_path} is not valid JSON ({error}); re-export the model folder.") from None
+    if not isinstance(hf, dict):
+        raise ValueError(f"{config_path} must hold a JSON object, got {type(hf).__name__}.")
+    return BertConfig.from_hf_dict(hf, num_labels=num_labels)
+
+
+def read_safetensors(path):
+    """Reads every tensor of a `.safetensors` file as numpy, with a clear error if corrupt."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(path)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(
+            f"{path} is not a readable safetensors file ({error}). It may be truncated or "
+            "corrupt; copy or export it again."
+        ) from None
+
+
+def _weights_path(folder):
+    path = os.path.join(folder, WEIGHTS_FILE)
+    if os.path.isfile(path):
+        return path
+    pickled = [name for name in ("pytorch_model.bin", "tf_model.h5") if os.path.exists(os.path.join(folder, name))]
+    hint = (f" The folder has {pickled}: tfdistill never unpickles files; convert them with "
+            "transformers' `save_pretrained(..., safe_serialization=True)`.") if pickled else ""
+    raise FileNotFoundError(f"No {WEIGHTS_FILE} in {folder!r}.{hint}")
+
+
+def load_pretrained(path, num_labels=None, name="bert"):
+    """Loads a Hugging Face-format BERT folder into a tfdistill model.
+
+    Args:
+        path: str, a folder with `config.json` and `model.safetensors`.
+        num_labels: optional int >= 2. Adds (or keeps) a classification head with that many
+            labels. When omitted, the head is built only if the checkpoint has one.
+        name: str, the model name.
+
+    Returns:
+        A `BertModel` from `build_bert`, with every tensor of the checkpoint loaded. Weights the
+        checkpoint lacks (a new classifier or pooler) keep their fresh initialisation and are
+        logged.
+
+    Raises:
+        FileNotFoundError: the folder, its config or its weights are missing.
+        ValueError: a tensor is missing, has the wrong shape, or the file is corrupt.
+
+    Example:
+    >>> import tfdistill
+    >>> teacher = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=2)
+    """
+    from tfdistill.models.bert.bert_model import build_bert
+
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"Model folder {path!r} does not exist.")
+    weights_path = _weights_path(path)
+    tensors = {}
+    for stored_name, array in read_safetensors(weights_path).items():
+        canonical, tf_kernel = canonical_name(stored_name)
+        tensors[canonical] = array.T if tf_kernel else array
+    config = load_config(path, num_labels=num_labels)
+    if config.num_labels is None and "classifier.weight" in tensors:
+        config = config.replace(num_labels=int(tensors["classifier.bias"].shape[0]))
+    model = build_bert(config, name=name)
+    _assign(model, tensors, weights_path)
+    return model
+
+
+def _assign(model, tensors, source):
+    mapping = weight_map(model)
+    fresh, values = [], []
+    for hf_name, (variable, is_kernel) in mapping.items():
+        if hf_name not in tensors:
+            if not _OPTIONAL.match(hf_name):
+                raise ValueError(
+                    f"{source} has no tensor {hf_name!r}; the file is incomplete or does not "
+                    "match config.json (check num_hidden_layers).")
+            fresh.append(hf_name)
+            continue
+        array = tensors[hf_name].T if is_kernel else tensors[hf_name]
+        if tuple(array.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"Tensor {hf_name!r} in {source} has shape {tuple(array.shape)} but the model "
+                f"expects {tuple(variable.shape)}; config.json and the weights disagree.")
+        values.append((variable, array.astype(np.float32)))
+    for variable, array in values:
+        variable.assign(array)
+    unused = sorted(n for n in set(tensors) - set(mapping) if not _IGNORED.match(n))
+    if fresh:
+        _log.info("Newly initialised (not in %s): %s", source, fresh)
+    if unused:
+        _log.warning("Unused tensors in %s: %s", source, unused)
+
+
+def save_pretrained(model, path, tokenizer=None):
+    """Writes a model as a Hugging Face-format folder, atomically.
+
+    The folder holds `config.json` (with `num_labels`/`id2label` for classifiers) and
+    `model.safetensors` with PyTorch-style names, so it loads back in tfdistill,
+    transformers (PyTorch or TF) and keras-hub. The folder appears complete or not at all.
+
+    Args:
+        model: a model from `build_bert`/`load_pretrained`.
+        path: str, the output folder (replaced if it exists).
+        tokenizer: optional `tfdistill.Tokenizer`; its files are written too.
+
+    Example:
+    >>> tfdistill.save_pretrained(student, "out/student", tokenizer=tokenizer)  # doctest: +SKIP
+    """
+    with atomic.atomic_dir(path) as tmp:
+        write_pretrained_files(model, tmp, tokenizer)
+
+
+def write_pretrained_files(model, folder, tokenizer=None):
+    """Writes `config.json`, `model.safetensors` (and the tokenizer) into an existing folder.
+
+    Not atomic by itself: call it inside `tfdistill.utils.atomic.atomic_dir` when the folder
+    gets more files (metrics, labels) before it is published; `save_pretrained` does that.
+    """
+    from safetensors.numpy import save_file
+
+    config = model.bert_config
+    prefix = "bert." if config.num_labels else ""
+    tensors = {}
+    for hf_name, (variable, is_kernel) in weight_map(model).items():
+        array = variable.numpy()
+        key = hf_name if hf_name.startswith("classifier.") else prefix + hf_name
+        tensors[key] = np.ascontiguousarray(array.T if is_kernel else array)
+    save_file(tensors, os.path.join(folder, WEIGHTS_FILE), metadata={"format": "pt"})
+    atomic.write_json(os.path.join(folder, CONFIG_FILE), config.to_hf_dict())
+    if tokenizer is not None:
+        tokenizer.save_pretrained(folder)

@@ -1,0 +1,113 @@
+import json
+import os
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+import tfdistill
+from tfdistill.models.bert import checkpoint
+
+CONFIG = tfdistill.BertConfig(vocab_size=40, hidden_size=8, num_layers=2, num_heads=2, intermediate_size=16,
+                              max_position_embeddings=16, num_labels=2, label_names=("neg", "pos"))
+FEATURES = {"input_ids": np.array([[2, 5, 7, 3, 0]], "int32"), "attention_mask": np.array([[1, 1, 1, 1, 0]], "int32")}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = tfdistill.build_bert(CONFIG)
+    path = str(tmp_path / "model")
+    tfdistill.save_pretrained(model, path)
+    return model, path
+
+
+def test_save_load_round_trip_is_exact(saved):
+    model, path = saved
+    reloaded = tfdistill.load_pretrained(path)
+    assert reloaded.bert_config == CONFIG
+    np.testing.assert_array_equal(reloaded(FEATURES)["logits"], model(FEATURES)["logits"])
+    hf = json.load(open(os.path.join(path, "config.json")))
+    assert hf["id2label"] == {"0": "neg", "1": "pos"} and hf["architectures"] == ["BertForSequenceClassification"]
+
+
+def test_written_names_are_pytorch_style_with_out_in_kernels(saved):
+    _, path = saved
+    tensors = load_file(os.path.join(path, "model.safetensors"))
+    assert tensors["bert.encoder.layer.1.intermediate.dense.weight"].shape == (16, 8)
+    assert "classifier.weight" in tensors and "bert.embeddings.LayerNorm.weight" in tensors
+
+
+def test_tf_style_names_load_like_pytorch_style(saved, tmp_path):
+    model, path = saved
+    tf_style = {}
+    for name, array in load_file(os.path.join(path, "model.safetensors")).items():
+        parts = name.split(".")
+        leaf = parts[-1]
+        is_dense = leaf == "weight" and array.ndim == 2 and "embeddings" not in name
+        if "LayerNorm" in name:
+            leaf = {"weight": "gamma", "bias": "beta"}[leaf]
+        elif is_dense:
+            leaf, array = "kernel", array.T
+        tf_name = "/".join(parts[:-1]).replace("layer/", "layer_._") + f"/{leaf}:0"
+        tf_style[tf_name.replace("encoder/layer_._", "encoder/layer_._")] = np.ascontiguousarray(array)
+    folder = tmp_path / "tf_style"
+    folder.mkdir()
+    save_file(tf_style, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps(CONFIG.to_hf_dict()))
+    reloaded = tfdistill.load_pretrained(str(folder))
+    np.testing.assert_array_equal(reloaded(FEATURES)["logits"], model(FEATURES)["logits"])
+
+
+def test_canonical_names():
+    assert checkpoint.canonical_name("bert/encoder/layer_._3/output/dense/kernel:0") == (
+        "encoder.layer.3.output.dense.weight", True)
+    assert checkpoint.canonical_name("bert/embeddings/position_embeddings/embeddings:0") == (
+        "embeddings.position_embeddings.weight", False)
+
+
+def test_new_head_is_initialised_and_reported(saved, caplog):
+    _, path = saved
+    headless = tfdistill.build_bert(CONFIG.replace(num_labels=None, label_names=None))
+    tfdistill.save_pretrained(headless, path)
+    with caplog.at_level("INFO"):
+        model = tfdistill.load_pretrained(path, num_labels=4)
+    assert model(FEATURES)["logits"].shape == (1, 4)
+    assert "classifier.weight" in caplog.text
+
+
+@pytest.mark.parametrize("damage, error, message", [
+    ("truncate", ValueError, "not a readable safetensors file"),
+    ("drop_tensor", ValueError, "has no tensor 'encoder.layer.1.output.dense.weight'"),
+    ("wrong_shape", ValueError, "config.json and the weights disagree"),
+    ("no_weights", FileNotFoundError, "No model.safetensors"),
+    ("pickle_only", FileNotFoundError, "never unpickles"),
+    ("bad_json", ValueError, "is not valid JSON"),
+])
+def test_damaged_folders_are_refused_with_a_clear_message(saved, damage, error, message):
+    _, path = saved
+    weights = os.path.join(path, "model.safetensors")
+    tensors = load_file(weights)
+    if damage == "truncate":
+        data = open(weights, "rb").read()
+        open(weights, "wb").write(data[: len(data) // 2])
+    elif damage == "drop_tensor":
+        del tensors["bert.encoder.layer.1.output.dense.weight"]
+        save_file(tensors, weights)
+    elif damage == "wrong_shape":
+        tensors["bert.encoder.layer.0.output.dense.bias"] = np.zeros(3, "float32")
+        save_file(tensors, weights)
+    elif damage in ("no_weights", "pickle_only"):
+        os.remove(weights)
+        if damage == "pickle_only":
+            open(os.path.join(path, "pytorch_model.bin"), "wb").write(b"\x80\x04pickle")
+    elif damage == "bad_json":
+        open(os.path.join(path, "config.json"), "w").write("{not json")
+    with pytest.raises(error, match=message):
+        tfdistill.load_pretrained(path)
+
+
+def test_missing_folder_and_config():
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        tfdistill.load_pretrained("/nonexistent/model")
+    with pytest.raises(FileNotFoundError, match="No config.json"):
+        tfdistill.load_config("/nonexistent")

@@ -1,0 +1,2 @@
+"""Training helpers shared by teacher fine-tuning and distillation: schedules, optimizers,
+callbacks."""
