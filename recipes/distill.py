@@ -1,0 +1,106 @@
+"""Distils a fine-tuned BERT teacher into a smaller student with `Distiller.fit`.
+
+Writes to --output_dir the student as a Hugging Face-format folder plus labels.txt and
+metrics.json (teacher and student accuracy on validation and test, params, wall time).
+
+Example:
+    python recipes/distill.py --teacher=runs/teacher --output_dir=runs/student
+    python recipes/distill.py --flagfile=recipes/configs/tinybert4.cfg --teacher=runs/teacher \
+        --output_dir=runs/tinybert4
+"""
+
+import os
+import sys
+import time
+
+from absl import app, flags, logging
+
+import tfdistill
+from tfdistill.cli import data_flags, distill_flags
+from tfdistill.cli.output_dir import check_output_dir
+
+flags.DEFINE_string("teacher", None, "Fine-tuned teacher folder (from recipes/finetune_teacher.py).")
+data_flags.define_data_flags()
+distill_flags.define_distill_flags()
+flags.DEFINE_integer("max_length", 64, "Tokenized length, special tokens included.")
+flags.DEFINE_integer("epochs", 3, "Distillation epochs (of the prediction stage with --intermediate_epochs).")
+flags.DEFINE_integer("batch_size", 32, "Training batch size.")
+flags.DEFINE_float("learning_rate", 2e-4, "AdamW peak learning rate.")
+flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")
+flags.mark_flags_as_required(["teacher", "output_dir"])
+FLAGS = flags.FLAGS
+
+
+def build_student(teacher, values):
+    """The student the shape flags describe, initialised from the teacher."""
+    from tfdistill.distill import student_from_teacher
+
+    return student_from_teacher(teacher, values.student_layers, hidden_size=values.student_hidden,
+                                num_heads=values.student_heads, intermediate_size=values.student_intermediate,
+                                embedding_init=values.embedding_init, layer_map=values.layer_map)
+
+
+def load_teacher(path, data):
+    """Loads the teacher and checks its head matches the dataset."""
+    teacher = tfdistill.load_pretrained(path)
+    if teacher.bert_config.num_labels != data.num_classes:
+        raise ValueError(
+            f"The teacher at {path} has {teacher.bert_config.num_labels or 'no'} classification labels but the "
+            f"dataset has {data.num_classes}; fine-tune it first with recipes/finetune_teacher.py.")
+    return teacher
+
+
+def run(values):
+    """Distils, evaluates and writes the student; returns the metrics dict."""
+    from tfdistill.data.pipeline import check_max_length
+    from tfdistill.distill.training import distill
+    from tfdistill.models.bert.checkpoint import write_pretrained_files
+    from tfdistill.training import evaluation, finetune
+    from tfdistill.utils import atomic
+
+    start = time.perf_counter()
+    output_dir = check_output_dir(values.output_dir)
+    terms = distill_flags.losses_from_flags(values)
+    check_max_length(values.max_length, tfdistill.load_config(values.teacher).max_position_embeddings)
+    data = data_flags.load_data_from_flags(values)
+    tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
+    teacher = load_teacher(values.teacher, data)
+    student = build_student(teacher, values)
+    logging.info("Student %s; losses %s", student.bert_config, terms)
+    result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,
+                     epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
+                     batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
+                     seed=values.seed)
+    metrics = {"dataset": data.get_config(), "teacher_path": values.teacher, "losses": terms,
+               "student_config": student.bert_config.get_config(), "history": result["history"],
+               "train_seconds": result["train_seconds"]}
+    for role, model in (("teacher", teacher), ("student", student)):
+        total, non_embedding = finetune.count_params(model)
+        metrics[f"{role}_params"], metrics[f"{role}_non_embedding_params"] = total, non_embedding
+        for split in ("validation", "test"):
+            metrics[f"{role}_{split}_accuracy"] = evaluation.accuracy(
+                model, tokenizer, getattr(data, split), values.max_length)
+    metrics["retention"] = metrics["student_test_accuracy"] / metrics["teacher_test_accuracy"]
+    metrics["wall_seconds"] = time.perf_counter() - start
+    with atomic.atomic_dir(output_dir) as tmp:
+        write_pretrained_files(student, tmp, tokenizer)
+        data.save_label_names(os.path.join(tmp, "labels.txt"))
+        atomic.write_json(os.path.join(tmp, "metrics.json"), metrics)
+    print(f"Student test accuracy: {metrics['student_test_accuracy']:.4f} vs teacher "
+          f"{metrics['teacher_test_accuracy']:.4f} (retention {metrics['retention']:.3f}; "
+          f"{metrics['student_non_embedding_params'] / 1e6:.2f}M vs "
+          f"{metrics['teacher_non_embedding_params'] / 1e6:.2f}M non-embedding params) -> {output_dir}")
+    return metrics
+
+
+def main(argv):
+    del argv
+    try:
+        run(FLAGS)
+    except (ValueError, FileNotFoundError, PermissionError, TypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,137 @@
+"""`Distiller`: a Keras model that trains a student from a frozen teacher with `fit`."""
+
+import tensorflow as tf
+import tf_keras as keras
+
+from tfdistill.distill import losses as losses_lib
+from tfdistill.distill.teachers import as_teacher
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class Distiller(keras.Model):
+    """Distils a frozen teacher into a student with any mix of loss terms.
+
+    `compile`, `fit`, `evaluate` and callbacks work as for any Keras model; `call` and
+    `predict` run the student and return its logits. In `fit`, every loss term, the weighted
+    `loss`, the student's `accuracy` and the teacher-student `agreement` (share of examples
+    where their argmax agrees) appear in the progress bar and in `History`; `evaluate` adds
+    the same for validation data. Only the student and the loss-owned projections train; the
+    teacher runs in inference mode and its weights never change.
+
+    Args:
+        student: a tf-keras model returning the standard output dict (`build_bert`).
+        teacher: a tfdistill `BertModel`, a transformers TF BERT, a keras-hub BERT, or a
+            `tfdistill.distill.teachers.Teacher`.
+        losses: list of loss terms: registered names (`"logit_kd"`), `{"name": ..., **kwargs}`
+            dicts, or `DistillationLoss` instances. Default: `["logit_kd", "hard_label"]`.
+        name: str.
+
+    Raises:
+        ValueError: no loss terms, duplicate term names, or a term the models cannot feed
+            (e.g. value relations from a teacher that does not expose values).
+
+    Example:
+    >>> distiller = Distiller(student=student, teacher=teacher,  # doctest: +SKIP
+    ...                       losses=["logit_kd", "hard_label", {"name": "hidden_mse"}])
+    >>> distiller.compile(optimizer="adam")  # doctest: +SKIP
+    >>> distiller.fit(train_dataset, validation_data=validation_dataset, epochs=3)  # doctest: +SKIP
+    """
+
+    def __init__(self, student, teacher, losses=("logit_kd", "hard_label"), name="distiller", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.student = student
+        self.teacher = as_teacher(teacher)
+        # The teacher is not an attribute Keras tracks for training: it is frozen and never saved
+        # with the student; `trainable = False` also protects it if it is shared elsewhere.
+        self.teacher.model.trainable = False
+        self.loss_terms = [losses_lib.get(term) for term in losses]
+        self._check_terms()
+        self._trackers = {term.name: keras.metrics.Mean(name=term.name) for term in self.loss_terms}
+        self._total_tracker = keras.metrics.Mean(name="loss")
+        self._accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self._agreement = keras.metrics.Mean(name="agreement")
+
+    def _check_terms(self):
+        if not self.loss_terms:
+            raise ValueError("Distiller needs at least one loss term, e.g. losses=['logit_kd'].")
+        names = [term.name for term in self.loss_terms]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"Loss terms {duplicates} appear twice; give each a distinct name=.")
+        student_spec = student_spec_of(self.student)
+        for term in self.loss_terms:
+            missing = [key for key in term.requires if key not in self.teacher.provides]
+            if missing:
+                raise ValueError(
+                    f"Loss {term.name!r} needs the teacher outputs {missing}, which a "
+                    f"{type(self.teacher).__name__} does not provide (it gives {list(self.teacher.provides)}); "
+                    "use a tfdistill BertModel teacher (tfdistill.load_pretrained) or drop the term.")
+            term.build_for(student_spec, self.teacher.spec)
+
+    @property
+    def metrics(self):
+        return [self._total_tracker, *self._trackers.values(), self._accuracy, self._agreement]
+
+    def call(self, inputs, training=None):
+        return self.student(inputs, training=training)["logits"]
+
+    def _losses_and_outputs(self, features, labels, training):
+        teacher_outputs = tf.nest.map_structure(tf.stop_gradient, self.teacher(features))
+        student_outputs = self.student(features, training=training)
+        if labels is None:
+            labels = -tf.ones_like(features["input_ids"][:, 0])
+        values = {term.name: term.compute(student_outputs, teacher_outputs, labels, features["attention_mask"])
+                  for term in self.loss_terms}
+        total = tf.add_n([term.weight * values[term.name] for term in self.loss_terms])
+        if self.student.losses:
+            total += tf.add_n(self.student.losses)
+        return total, values, student_outputs, teacher_outputs, labels
+
+    def train_step(self, data):
+        features, labels = _unpack(data)
+        with tf.GradientTape() as tape:
+            total, values, student_out, teacher_out, labels = self._losses_and_outputs(features, labels, True)
+            # Gradients are summed over replicas; scaling keeps the step independent of their number.
+            scaled = total / tf.distribute.get_strategy().num_replicas_in_sync
+        self.optimizer.minimize(scaled, self.trainable_variables, tape=tape)
+        return self._update_metrics(total, values, student_out, teacher_out, labels)
+
+    def test_step(self, data):
+        features, labels = _unpack(data)
+        total, values, student_out, teacher_out, labels = self._losses_and_outputs(features, labels, False)
+        return self._update_metrics(total, values, student_out, teacher_out, labels)
+
+    def _update_metrics(self, total, values, student_outputs, teacher_outputs, labels):
+        self._total_tracker.update_state(total)
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
+        logits = student_outputs["logits"]
+        known = tf.cast(labels >= 0, tf.float32)
+        self._accuracy.update_state(tf.maximum(labels, 0), logits, sample_weight=known)
+        if "logits" in teacher_outputs:
+            agree = tf.equal(tf.argmax(logits, -1), tf.argmax(teacher_outputs["logits"], -1))
+            self._agreement.update_state(tf.cast(agree, tf.float32))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def get_config(self):
+        return {"name": self.name, "losses": [term.get_config() for term in self.loss_terms]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        raise NotImplementedError(
+            "A Distiller is not rebuilt from a config: save the student (tfdistill.save_pretrained) and "
+            "create a new Distiller around it.")
+
+
+def student_spec_of(model):
+    """Returns the `ModelSpec` of a tfdistill student (read from `model.bert_config`)."""
+    config = getattr(model, "bert_config", None)
+    if config is None:
+        raise TypeError(f"The student {model.name!r} has no bert_config; build it with tfdistill.build_bert or "
+                        "tfdistill.student_from_teacher.")
+    return losses_lib.ModelSpec(config.num_layers, config.hidden_size, config.num_heads, config.num_labels)
+
+
+def _unpack(data):
+    features, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+    return features, None if labels is None else tf.cast(labels, tf.int32)
