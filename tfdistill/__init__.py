@@ -24,6 +24,8 @@ _EXPORTS = {
     "default_teacher_path": "tfdistill.models.assets",
     "Tokenizer": "tfdistill.data.tokenizer",
     "datasets": "tfdistill.data.datasets",
+    "Distiller": "tfdistill.distill.distiller",
+    "student_from_teacher": "tfdistill.distill.student",
 }
 
 

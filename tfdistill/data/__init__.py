@@ -1,0 +1,27 @@
+"""The data layer: tokenizer, text-classification datasets and the tf.data input pipeline.
+
+Reading a dataset or tokenizing does not import TensorFlow; only `make_tf_dataset` and
+`check_max_length` (from `tfdistill.data.pipeline`) do, when first used.
+
+Example:
+>>> import tfdistill
+>>> from tfdistill import data
+>>> splits = data.load("rotten_tomatoes")
+>>> tokenizer = data.Tokenizer.from_pretrained(tfdistill.default_teacher_path())
+>>> train = data.make_tf_dataset(splits.train, tokenizer, 128, 32, shuffle=True)
+"""
+
+from tfdistill.data.datasets import Split, TextClassificationData, load
+from tfdistill.data.tokenizer import Tokenizer
+
+_PIPELINE_NAMES = ("make_tf_dataset", "check_max_length")
+
+__all__ = ["Split", "TextClassificationData", "Tokenizer", "load", *_PIPELINE_NAMES]
+
+
+def __getattr__(name):
+    if name in _PIPELINE_NAMES:
+        from tfdistill.data import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'tfdistill.data' has no attribute {name!r}")
