@@ -1,0 +1,69 @@
+"""The absl recipes end to end on the shipped teacher and a few dozen real examples, and their
+refusals of bad input (exit code 2, a message naming the problem, nothing written)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytestmark = pytest.mark.integration
+
+
+def _recipe(name, *args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "recipes", name), *args], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("recipes") / "teacher")
+    result = _recipe("finetune_teacher.py", "--max_examples=48", "--epochs=1", "--max_length=32",
+                     "--batch_size=16", f"--output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Teacher test accuracy" in result.stdout
+    return out
+
+
+def test_finetune_teacher_writes_an_hf_folder_and_metrics(teacher_dir):
+    assert {"config.json", "model.safetensors", "vocab.txt", "labels.txt", "metrics.json"} <= set(os.listdir(teacher_dir))
+    metrics = json.load(open(os.path.join(teacher_dir, "metrics.json")))
+    assert 0 <= metrics["test_accuracy"] <= 1 and metrics["params"] > 20_000_000
+    assert json.load(open(os.path.join(teacher_dir, "config.json")))["id2label"] == {"0": "negative", "1": "positive"}
+
+
+def test_distill_writes_a_smaller_student(teacher_dir, tmp_path):
+    out = str(tmp_path / "student")
+    result = _recipe("distill.py", f"--teacher={teacher_dir}", "--max_examples=48", "--epochs=1", "--max_length=32",
+                     "--student_layers=2", "--student_hidden=128", "--hidden_weight=1", "--attention_weight=1",
+                     "--head_average", "--augment=1", f"--output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["student_non_embedding_params"] < metrics["teacher_non_embedding_params"] / 10
+    assert {"logit_kd", "hard_label", "hidden_mse", "attention", "accuracy", "agreement"} <= set(metrics["history"])
+    import tfdistill
+    assert tfdistill.load_config(out).num_layers == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--teacher=/nonexistent"], "No config.json at '/nonexistent'"),
+    (["--logit_weight=-1"], "--logit_weight=-1.0 is negative"),
+    (["--logit_weight=0", "--hard_weight=0"], "Every loss weight is 0"),
+    (["--layer_map=9,9,9,9"], "outside the teacher's layers 1..6"),
+    (["--max_length=1000"], "exceeds the model's max_position_embeddings=512"),
+])
+def test_distill_refuses_bad_flags_before_training(teacher_dir, tmp_path, args, message):
+    out = tmp_path / "student"
+    flags = [f"--teacher={teacher_dir}", f"--output_dir={out}", "--max_examples=16", *args]
+    result = _recipe("distill.py", *flags)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert not out.exists()
+
+
+def test_output_dir_with_foreign_files_is_refused(tmp_path):
+    (tmp_path / "thesis.tex").write_text("mine")
+    result = _recipe("finetune_teacher.py", f"--output_dir={tmp_path}", "--max_examples=16")
+    assert result.returncode == 2 and "already holds files that tfdistill did not write" in result.stderr
+    assert os.listdir(tmp_path) == ["thesis.tex"]

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+import tfdistill
+from tfdistill.distill import student_from_teacher
+from tfdistill.distill.testing import TEACHER_CONFIG, tiny_batch
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    return tfdistill.build_bert(TEACHER_CONFIG, name="teacher")
+
+
+def test_same_width_copies_embeddings_and_uniformly_mapped_blocks(teacher):
+    student = student_from_teacher(teacher, num_layers=2)
+    assert student.bert_config.hidden_size == 32 and student.bert_config.num_layers == 2
+    np.testing.assert_array_equal(student.get_layer("word_embeddings").get_weights()[0],
+                                  teacher.get_layer("word_embeddings").get_weights()[0])
+    # uniform map for 2 of 4 layers: student blocks 0, 1 <- teacher blocks 1, 3 (0-based)
+    for student_block, teacher_block in ((0, 1), (1, 3)):
+        np.testing.assert_array_equal(student.get_layer(f"layer_{student_block}_query").get_weights()[0],
+                                      teacher.get_layer(f"layer_{teacher_block}_query").get_weights()[0])
+    np.testing.assert_array_equal(student.get_layer("classifier").get_weights()[0],
+                                  teacher.get_layer("classifier").get_weights()[0])
+
+
+def test_narrow_student_gets_pca_embeddings(teacher):
+    student = student_from_teacher(teacher, num_layers=2, hidden_size=16)
+    words = teacher.get_layer("word_embeddings").get_weights()[0]
+    projected = student.get_layer("word_embeddings").get_weights()[0]
+    centred = words - words.mean(axis=0)
+    # The projection keeps the top-16 principal components: as much variance as any 16-d projection.
+    top = np.sort(np.linalg.eigvalsh(centred.T @ centred))[::-1][:16].sum()
+    assert np.isclose((projected ** 2).sum(), top, rtol=1e-3)
+    assert student.bert_config.num_heads == TEACHER_CONFIG.num_heads
+    assert student(tiny_batch(2)[0])["logits"].shape == (2, 2)
+
+
+def test_config_only_teacher_and_random_init(teacher):
+    student = student_from_teacher(TEACHER_CONFIG, num_layers=1, hidden_size=16, num_heads=2)
+    assert student.bert_config.intermediate_size == 64
+    random = student_from_teacher(teacher, num_layers=2, embedding_init="random")
+    assert not np.array_equal(random.get_layer("word_embeddings").get_weights()[0],
+                              teacher.get_layer("word_embeddings").get_weights()[0])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(num_layers=5), "is not smaller than the teacher"),
+    (dict(num_layers=2, hidden_size=64), "is not smaller than the teacher"),
+    (dict(num_layers=2, hidden_size=16, embedding_init="copy"), "needs the teacher's width"),
+    (dict(num_layers=2, embedding_init="glove"), "embedding_init must be one of"),
+    (dict(num_layers=2, hidden_size=16, num_heads=3), "not divisible by num_heads=3"),
+])
+def test_invalid_students_are_refused(teacher, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        student_from_teacher(teacher, **kwargs)
