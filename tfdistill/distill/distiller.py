@@ -75,31 +75,35 @@ class Distiller(keras.Model):
     def call(self, inputs, training=None):
         return self.student(inputs, training=training)["logits"]
 
-    def _losses_and_outputs(self, features, labels, training):
-        teacher_outputs = tf.nest.map_structure(tf.stop_gradient, self.teacher(features))
-        student_outputs = self.student(features, training=training)
-        if labels is None:
-            labels = -tf.ones_like(features["input_ids"][:, 0])
+    def _teacher_outputs(self, features):
+        return tf.nest.map_structure(tf.stop_gradient, self.teacher(features))
+
+    def _loss_values(self, features, labels, student_outputs, teacher_outputs):
         values = {term.name: term.compute(student_outputs, teacher_outputs, labels, features["attention_mask"])
                   for term in self.loss_terms}
         total = tf.add_n([term.weight * values[term.name] for term in self.loss_terms])
         if self.student.losses:
             total += tf.add_n(self.student.losses)
-        return total, values, student_outputs, teacher_outputs, labels
+        return total, values
 
     def train_step(self, data):
         features, labels = _unpack(data)
+        # Outside the tape: nothing flows back into the teacher, so its activations need not be kept.
+        teacher_outputs = self._teacher_outputs(features)
         with tf.GradientTape() as tape:
-            total, values, student_out, teacher_out, labels = self._losses_and_outputs(features, labels, True)
+            student_outputs = self.student(features, training=True)
+            total, values = self._loss_values(features, labels, student_outputs, teacher_outputs)
             # Gradients are summed over replicas; scaling keeps the step independent of their number.
             scaled = total / tf.distribute.get_strategy().num_replicas_in_sync
         self.optimizer.minimize(scaled, self.trainable_variables, tape=tape)
-        return self._update_metrics(total, values, student_out, teacher_out, labels)
+        return self._update_metrics(total, values, student_outputs, teacher_outputs, labels)
 
     def test_step(self, data):
         features, labels = _unpack(data)
-        total, values, student_out, teacher_out, labels = self._losses_and_outputs(features, labels, False)
-        return self._update_metrics(total, values, student_out, teacher_out, labels)
+        teacher_outputs = self._teacher_outputs(features)
+        student_outputs = self.student(features, training=False)
+        total, values = self._loss_values(features, labels, student_outputs, teacher_outputs)
+        return self._update_metrics(total, values, student_outputs, teacher_outputs, labels)
 
     def _update_metrics(self, total, values, student_outputs, teacher_outputs, labels):
         self._total_tracker.update_state(total)
@@ -134,4 +138,7 @@ def student_spec_of(model):
 
 def _unpack(data):
     features, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-    return features, None if labels is None else tf.cast(labels, tf.int32)
+    if labels is None:
+        # Unlabelled data (e.g. augmentation): -1 tells label-based terms and metrics to skip it.
+        return features, -tf.ones_like(features["input_ids"][:, 0])
+    return features, tf.cast(labels, tf.int32)

@@ -27,7 +27,7 @@ class FineTuneResult:
 
 
 def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, batch_size=32,
-                         learning_rate=1e-4, warmup_fraction=0.1, weight_decay=0.01, seed=0,
+                         learning_rate=5e-5, warmup_fraction=0.1, weight_decay=0.01, seed=0,
                          bucket_by_length=True, callbacks=(), verbose=1):
     """Fine-tunes a classifier BERT on `data.train`, keeping the best epoch on validation.
 
