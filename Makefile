@@ -21,7 +21,7 @@ test: setup android-deps
 	$(PY) -m pytest
 
 demo: setup
-	$(PY) recipes/finetune_teacher.py --output_dir=runs/demo/teacher
+	$(PY) recipes/pipeline.py --output_dir=runs/demo
 
 clean:
 	rm -rf $(VENV) runs

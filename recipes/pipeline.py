@@ -1,0 +1,130 @@
+"""One command from teacher to phone-ready student.
+
+Stages: fine-tune the teacher (or take --teacher) -> distill -> prune -> QAT -> export every
+mode -> evaluate each .tflite on the test split -> benchmark -> report. Each stage writes
+--output_dir/<stage>/ with a manifest; re-running the same command skips finished stages, so a
+killed run resumes where it stopped (--force_stages redoes some). --skip=prune,qat switches
+those off. The report (report.md, report.json, pareto.png) lands in --output_dir.
+
+Example:
+    python recipes/pipeline.py --output_dir=runs/pipeline                  # the demo preset
+    python recipes/pipeline.py --preset=full --output_dir=runs/pipeline_full
+    python recipes/pipeline.py --train_file=tickets.csv --label_column=team --output_dir=runs/tickets
+"""
+
+import sys
+import time
+
+from absl import app, flags
+
+import tfdistill
+from tfdistill.cli import data_flags, distill_flags
+from tfdistill.cli.output_dir import check_output_dir
+
+data_flags.define_data_flags()
+distill_flags.define_distill_flags()
+flags.DEFINE_enum("preset", "demo", ["demo", "full"], "demo: about 15 min on 2 cores; full: longer, more accurate. "
+                  "Flags given explicitly override the preset.")
+flags.DEFINE_string("teacher", None, "A fine-tuned teacher folder; skips fine-tuning.")
+flags.DEFINE_string("base_model", None, "Folder fine-tuned into the teacher (default: the shipped MiniLM).")
+flags.DEFINE_integer("max_length", 64, "Tokenized length; also the exported models' seq_len.")
+flags.DEFINE_integer("teacher_epochs", 2, "Teacher fine-tuning epochs.")
+flags.DEFINE_float("teacher_learning_rate", 5e-5, "Teacher AdamW peak learning rate.")
+flags.DEFINE_integer("epochs", 2, "Distillation epochs.")
+flags.DEFINE_float("learning_rate", 2e-4, "Distillation AdamW peak learning rate.")
+flags.DEFINE_float("target_sparsity", 0.5, "Pruning target sparsity in (0, 1).")
+flags.DEFINE_integer("prune_epochs", 1, "Pruning epochs (with teacher guidance).")
+flags.DEFINE_integer("qat_epochs", 1, "Quantization-aware training epochs (with teacher guidance).")
+flags.DEFINE_float("qat_learning_rate", 5e-5, "QAT AdamW peak learning rate.")
+flags.DEFINE_integer("calibration_steps", 20, "Batches that calibrate the QAT ranges before training.")
+flags.DEFINE_integer("benchmark_threads", 1, "Threads for the latency benchmark.")
+flags.DEFINE_integer("benchmark_runs", 50, "Timed runs per model.")
+flags.DEFINE_list("skip", [], "Stages to switch off: prune, qat.")
+flags.DEFINE_list("force_stages", [], "Stages to redo even if finished.")
+flags.DEFINE_string("output_dir", None, "Run folder: one sub-folder per stage and the report.")
+flags.mark_flag_as_required("output_dir")
+FLAGS = flags.FLAGS
+
+# Values a preset gives to the flags the user did not set.
+PRESETS = {
+    "demo": {"student_layers": 4, "student_hidden": 192, "hidden_weight": 1.0, "embedding_weight": 1.0,
+             "attention_weight": 1.0, "teacher_epochs": 2, "epochs": 2, "prune_epochs": 1, "qat_epochs": 1},
+    "full": {"student_layers": 4, "student_hidden": 192, "hidden_weight": 1.0, "embedding_weight": 1.0,
+             "attention_weight": 1.0, "teacher_epochs": 3, "epochs": 4, "augment": 1, "prune_epochs": 2,
+             "qat_epochs": 2},
+}
+
+
+def apply_preset(values):
+    for name, value in PRESETS[values.preset].items():
+        if not values[name].present:
+            values[name].value = value
+
+
+def check_inputs(values):
+    """Everything that can be checked before any training: fails early with a clear message."""
+    from tfdistill.data.pipeline import check_max_length
+    from tfdistill.pipeline.runner import check_skip, check_stage_names
+
+    output_dir = check_output_dir(values.output_dir)
+    check_skip(values.skip)
+    check_stage_names(values.force_stages, "--force_stages")
+    terms = distill_flags.losses_from_flags(values)
+    teacher_config = tfdistill.load_config(values.teacher or values.base_model or tfdistill.default_teacher_path())
+    check_max_length(values.max_length, teacher_config.max_position_embeddings)
+    if not 0 < values.target_sparsity < 1:
+        raise ValueError(f"--target_sparsity={values.target_sparsity} must be in (0, 1).")
+    check_student_shape(values, teacher_config, terms)
+    return output_dir
+
+
+def check_student_shape(values, teacher_config, terms):
+    """Builds the student's config and the loss terms against it, without any weights."""
+    from tfdistill.distill import losses
+    from tfdistill.distill.distiller import student_spec_of
+    from tfdistill.distill.student import _student_config
+
+    class _Shape:
+        bert_config = _student_config(teacher_config, values.student_layers, values.student_hidden,
+                                      values.student_heads, values.student_intermediate)
+    spec = student_spec_of(_Shape)
+    teacher_spec = losses.ModelSpec(teacher_config.num_layers, teacher_config.hidden_size, teacher_config.num_heads,
+                                    spec.num_labels)
+    for term in terms:
+        losses.get(term).build_for(spec, teacher_spec)
+
+
+def run(values):
+    from tfdistill.pipeline import report as report_lib
+    from tfdistill.pipeline.context import PipelineContext
+    from tfdistill.pipeline.runner import report_paths, run_stages
+
+    start = time.perf_counter()
+    apply_preset(values)
+    output_dir = check_inputs(values)
+    data = data_flags.load_data_from_flags(values)
+    tokenizer_source = values.teacher or values.base_model or tfdistill.default_teacher_path()
+    tokenizer = tfdistill.Tokenizer.from_pretrained(tokenizer_source)
+    print(f"Pipeline ({values.preset} preset) on {data} -> {output_dir}", flush=True)
+    ctx = PipelineContext(values, data, tokenizer, output_dir,
+                          values.base_model or tfdistill.default_teacher_path(), values.skip)
+    stage_seconds = run_stages(ctx, values.force_stages)
+    report = report_lib.build_report(ctx, stage_seconds, time.perf_counter() - start)
+    paths = report_paths(output_dir)
+    report_lib.write_report(report, paths)
+    print(report_lib.markdown(report))
+    print(f"Report: {paths['report.md']} ({paths['report.json']}, {paths['pareto.png']})")
+    return report
+
+
+def main(argv):
+    del argv
+    try:
+        run(FLAGS)
+    except (ValueError, FileNotFoundError, PermissionError, TypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,57 @@
+"""What every stage of a pipeline run shares: flags, data, tokenizer, and the models earlier
+stages published."""
+
+import os
+
+
+class PipelineContext:
+    """The state of one pipeline run.
+
+    Args:
+        values: the absl flag values.
+        data: `TextClassificationData`.
+        tokenizer: `tfdistill.Tokenizer`.
+        output_dir: str, the run folder (one sub-folder per stage).
+        base_model: str, the folder fine-tuned when no `--teacher` is given.
+        skipped: set of stage names switched off.
+    """
+
+    def __init__(self, values, data, tokenizer, output_dir, base_model, skipped):
+        self.values, self.data, self.tokenizer = values, data, tokenizer
+        self.output_dir, self.base_model, self.skipped = output_dir, base_model, set(skipped)
+        self._models = {}
+
+    def final_dir(self, stage):
+        """The published folder of `stage`."""
+        return os.path.join(self.output_dir, stage)
+
+    def ran(self, stage):
+        """True unless `stage` is switched off."""
+        return stage not in self.skipped
+
+    def outputs(self, stage):
+        """The outputs a finished stage recorded in its manifest."""
+        from tfdistill.pipeline.manifest import read_manifest
+
+        manifest = read_manifest(self.final_dir(stage))
+        if manifest is None:
+            raise RuntimeError(f"Stage {stage!r} has not finished; it must run before the stages that use it.")
+        return manifest["outputs"]
+
+    def path(self, stage, relative):
+        """Resolves a path a stage recorded relative to its folder (absolute paths stay)."""
+        return os.path.join(self.final_dir(stage), relative)
+
+    def model(self, stage):
+        """Loads (once) the model a stage published: HF folders, or the QAT `.h5`."""
+        if stage not in self._models:
+            path = self.path(stage, self.outputs(stage)["path"])
+            if stage == "qat":
+                from tfdistill import compress
+
+                self._models[stage] = compress.load_quantized(path)
+            else:
+                import tfdistill
+
+                self._models[stage] = tfdistill.load_pretrained(path)
+        return self._models[stage]

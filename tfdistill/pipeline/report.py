@@ -1,0 +1,132 @@
+"""The pipeline report: `report.json`, `report.md` and `pareto.png` (accuracy vs latency)."""
+
+import gzip
+import os
+import platform
+
+from tfdistill.utils import atomic
+
+INT8_MODES = ("int8", "qat", "dynamic")
+
+
+def machine():
+    """CPU model and core count of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count()}
+
+
+def _tflite_entry(ctx, name, package, accuracy, latency, stage_outputs):
+    path = os.path.join(ctx.path("export", name), "model.tflite")
+    data = open(path, "rb").read()
+    stage = package["stage"]
+    return {"name": name, "stage": stage, "mode": package["mode"], "params": stage_outputs[stage].get("params"),
+            "accuracy": accuracy[name], "tflite_size_bytes": len(data), "gzip_size_bytes": len(gzip.compress(data)),
+            "sparsity": stage_outputs[stage].get("sparsity"), "latency_ms_p50": latency[name]["p50_ms"],
+            "latency_ms_p90": latency[name]["p90_ms"], "threads": latency[name]["threads"]}
+
+
+def _keras_entry(stage, outputs):
+    return {"name": f"{stage}_keras", "stage": stage, "mode": "keras", "params": outputs.get("params"),
+            "accuracy": outputs["accuracy"], "tflite_size_bytes": None, "gzip_size_bytes": None,
+            "sparsity": outputs.get("sparsity"), "latency_ms_p50": None, "latency_ms_p90": None, "threads": None}
+
+
+def build_report(ctx, stage_seconds, wall_seconds):
+    """Collects every stage's outputs into the `report.json` structure."""
+    stage_outputs = {stage: ctx.outputs(stage) for stage in stage_seconds if stage in ("teacher", "distill", "prune", "qat")}
+    packages = ctx.outputs("export")["packages"]
+    accuracy, latency = ctx.outputs("evaluate")["accuracy"], ctx.outputs("benchmark")["latency"]
+    entries = [_tflite_entry(ctx, name, package, accuracy, latency, stage_outputs) for name, package in packages.items()]
+    teacher_tflite = next(e for e in entries if e["stage"] == "teacher")
+    teacher = dict(_keras_entry("teacher", stage_outputs["teacher"]), name="teacher",
+                   latency_ms_p50=teacher_tflite["latency_ms_p50"], latency_ms_p90=teacher_tflite["latency_ms_p90"],
+                   threads=teacher_tflite["threads"], tflite_size_bytes=teacher_tflite["tflite_size_bytes"],
+                   gzip_size_bytes=teacher_tflite["gzip_size_bytes"], tflite_accuracy=teacher_tflite["accuracy"])
+    students = [_keras_entry(stage, stage_outputs[stage]) for stage in ("distill", "prune", "qat") if stage in stage_outputs]
+    students += [e for e in entries if e["stage"] != "teacher"]
+    quantized = [e for e in students if e["mode"] in INT8_MODES]
+    best = max(quantized, key=lambda e: (e["accuracy"], -e["latency_ms_p50"])) if quantized else None
+    split_sizes = {name: len(split) for name, split in ctx.data.splits.items()}
+    return {
+        "dataset": {"name": ctx.data.name, "num_classes": ctx.data.num_classes, **split_sizes},
+        "machine": machine(), "wall_seconds": wall_seconds, "stage_seconds": stage_seconds,
+        "teacher": teacher, "students": students,
+        "best_quantized_student": best and best["name"],
+        "retention": best and best["accuracy"] / teacher["accuracy"],
+        "latency_gain": best and teacher["latency_ms_p50"] / best["latency_ms_p50"],
+    }
+
+
+def markdown(report):
+    """The report as a Markdown page with one table."""
+    lines = [f"# tfdistill pipeline report: {report['dataset']['name']}", "",
+             f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores. "
+             f"Wall time {report['wall_seconds'] / 60:.1f} min: " +
+             ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in report["stage_seconds"].items()) + ".", "",
+             "| model | stage | mode | test accuracy | p50 ms | p90 ms | .tflite MB | gzip MB | sparsity | params |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for entry in [report["teacher"], *report["students"]]:
+        lines.append("| " + " | ".join([
+            entry["name"], entry["stage"], entry["mode"], f"{entry['accuracy']:.4f}", _fmt(entry["latency_ms_p50"], ".2f"),
+            _fmt(entry["latency_ms_p90"], ".2f"), _fmt(entry["tflite_size_bytes"], ".2f", 1e-6),
+            _fmt(entry["gzip_size_bytes"], ".2f", 1e-6), _fmt(entry["sparsity"], ".2f"),
+            _fmt(entry["params"], ".2f", 1e-6) + ("M" if entry["params"] else "")]) + " |")
+    if report["retention"] is not None:
+        lines += ["", f"Best quantized student: {report['best_quantized_student']}, retention "
+                      f"{report['retention']:.3f} of the teacher's accuracy, {report['latency_gain']:.1f}x faster than the "
+                      f"fp32 teacher ({report['teacher']['threads']} thread, XNNPACK)."]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value, spec, scale=1.0):
+    return "-" if value is None else format(value * scale, spec)
+
+
+def pareto_plot(report, path):
+    """Accuracy vs p50 latency, marker area by file size; every `.tflite` plus the teacher."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = [report["teacher"]] + [e for e in report["students"] if e["latency_ms_p50"] is not None]
+    colours = {"teacher": "black", "distill": "tab:blue", "prune": "tab:orange", "qat": "tab:green"}
+    figure, axes = plt.subplots(figsize=(8, 5.5), dpi=120)
+    largest = max(e["tflite_size_bytes"] for e in points)
+    # Neighbouring points get labels at staggered heights, with a leader line, so none overlap.
+    offsets = [(0, 28), (0, -34), (0, 52), (0, -58), (0, 76), (0, -82)]
+    for index, entry in enumerate(sorted(points, key=lambda e: e["latency_ms_p50"])):
+        size = 60 + 900 * entry["tflite_size_bytes"] / largest
+        axes.scatter(entry["latency_ms_p50"], entry["accuracy"], s=size, alpha=0.6, color=colours[entry["stage"]],
+                     edgecolors="black", linewidths=0.5)
+        axes.annotate(f"{entry['name']} ({entry['tflite_size_bytes'] / 1e6:.1f} MB)",
+                      (entry["latency_ms_p50"], entry["accuracy"]), textcoords="offset points",
+                      xytext=offsets[index % len(offsets)], fontsize=7, ha="center",
+                      arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5})
+    accuracies = [e["accuracy"] for e in points]
+    margin = max(0.02, (max(accuracies) - min(accuracies)) * 0.4)
+    axes.set_ylim(min(accuracies) - margin, max(accuracies) + margin)
+    axes.set_xscale("log")
+    axes.set_xlabel(f"p50 latency, ms (log scale; {report['teacher']['threads']} thread, XNNPACK)")
+    axes.set_ylabel("test accuracy (LiteRT interpreter)")
+    axes.set_title(f"{report['dataset']['name']}: accuracy vs latency (marker area ~ .tflite size)")
+    axes.grid(True, which="both", alpha=0.3)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, label=s) for s, c in colours.items()]
+    axes.legend(handles=handles, loc="lower right", fontsize=8)
+    figure.tight_layout()
+    with atomic.atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png")
+    plt.close(figure)
+
+
+def write_report(report, paths):
+    """Writes `report.json`, `report.md` and `pareto.png` atomically."""
+    atomic.write_json(paths["report.json"], report)
+    atomic.write_text(paths["report.md"], markdown(report))
+    pareto_plot(report, paths["pareto.png"])

@@ -1,0 +1,147 @@
+"""The pipeline's stages. Each takes the run context and its stage folder (a temporary folder
+that is published only when the stage returns) and returns the JSON outputs of its manifest."""
+
+import os
+
+import tfdistill
+from tfdistill.models.bert.checkpoint import write_pretrained_files
+from tfdistill.training import evaluation, finetune
+
+ORDER = ("teacher", "distill", "prune", "qat", "export", "evaluate", "benchmark")
+OPTIONAL = ("prune", "qat")
+
+
+def _model_summary(model, ctx, path):
+    total, non_embedding = finetune.count_params(model)
+    accuracy = evaluation.accuracy(model, ctx.tokenizer, ctx.data.test, ctx.values.max_length)
+    return {"path": path, "params": total, "non_embedding_params": non_embedding, "accuracy": accuracy}
+
+
+def _save(model, folder, ctx):
+    """Writes an HF folder `model/` in the stage folder; returns its path relative to it."""
+    os.makedirs(os.path.join(folder, "model"))
+    write_pretrained_files(model, os.path.join(folder, "model"), ctx.tokenizer)
+    return "model"
+
+
+def teacher_stage(ctx, folder):
+    """Fine-tunes the base model (or takes --teacher as given) and measures it."""
+    values = ctx.values
+    if values.teacher:
+        teacher = tfdistill.load_pretrained(values.teacher)
+        return _model_summary(teacher, ctx, os.path.abspath(values.teacher))
+    teacher = tfdistill.load_pretrained(ctx.base_model, num_labels=ctx.data.num_classes)
+    teacher.bert_config = teacher.bert_config.replace(label_names=tuple(ctx.data.label_names))
+    finetune.fine_tune_classifier(teacher, ctx.tokenizer, ctx.data, max_length=values.max_length,
+                                  epochs=values.teacher_epochs, learning_rate=values.teacher_learning_rate,
+                                  seed=values.seed)
+    return _model_summary(teacher, ctx, _save(teacher, folder, ctx))
+
+
+def distill_stage(ctx, folder):
+    """Builds the student from the teacher and distils it."""
+    from tfdistill.cli import distill_flags
+    from tfdistill.distill.training import distill
+
+    values = ctx.values
+    teacher = ctx.model("teacher")
+    student = tfdistill.student_from_teacher(
+        teacher, values.student_layers, hidden_size=values.student_hidden, num_heads=values.student_heads,
+        intermediate_size=values.student_intermediate, embedding_init=values.embedding_init,
+        layer_map=values.layer_map)
+    distill(teacher, student, ctx.tokenizer, ctx.data, losses=distill_flags.losses_from_flags(values),
+            max_length=values.max_length, epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
+            learning_rate=values.learning_rate, augment=values.augment, seed=values.seed)
+    return _model_summary(student, ctx, _save(student, folder, ctx))
+
+
+def _train_steps(ctx, epochs):
+    return epochs * -(-len(ctx.data.train) // 32)
+
+
+def prune_stage(ctx, folder):
+    """Prunes the distilled student while the teacher keeps guiding it, then strips the wrappers."""
+    from tfdistill import compress
+
+    values = ctx.values
+    config = compress.PruningConfig.for_steps(_train_steps(ctx, values.prune_epochs),
+                                              target_sparsity=values.target_sparsity)
+    pruned = compress.prune_student(ctx.model("distill"), config)
+    compress.fit_student(pruned, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.prune_epochs,
+                         max_length=values.max_length, seed=values.seed)
+    student = compress.strip_student(pruned)
+    summary = _model_summary(student, ctx, _save(student, folder, ctx))
+    summary["sparsity"] = compress.overall_sparsity(compress.weight_sparsity(student))
+    return summary
+
+
+def qat_stage(ctx, folder):
+    """Quantization-aware training of the (pruned) student, ranges calibrated first."""
+    from tfdistill import compress
+    from tfdistill.data.pipeline import make_tf_dataset
+
+    values = ctx.values
+    source = "prune" if ctx.ran("prune") else "distill"
+    student = ctx.model(source)
+    qat = compress.quantize_student(student, preserve_sparsity=source == "prune")
+    calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, values.max_length, 32, shuffle=True,
+                                  seed=values.seed)
+    compress.calibrate_ranges(qat, calibration, steps=values.calibration_steps)
+    compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.qat_epochs,
+                         max_length=values.max_length, learning_rate=values.qat_learning_rate, seed=values.seed)
+    compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
+    accuracy = evaluation.accuracy(qat, ctx.tokenizer, ctx.data.test, values.max_length)
+    return {"path": "qat_model.h5", "source": source, "accuracy": accuracy, "params": student.count_params(),
+            "sparsity": compress.overall_sparsity(compress.weight_sparsity(student))}
+
+
+def export_plan(ctx):
+    """Returns `[(package_name, stage, mode)]`: the teacher in fp32, the student in every mode."""
+    plan = [("teacher_float32", "teacher", "float32")]
+    plan += [(f"distill_{mode}", "distill", mode) for mode in ("float32", "float16", "dynamic", "int8")]
+    if ctx.ran("prune"):
+        plan += [("prune_dynamic", "prune", "dynamic"), ("prune_int8", "prune", "int8")]
+    if ctx.ran("qat"):
+        plan.append(("qat_qat", "qat", "qat"))
+    return plan
+
+
+def export_stage(ctx, folder):
+    """Exports every model of `export_plan` as a validated model package."""
+    from tfdistill import export
+
+    packages = {}
+    for name, stage, mode in export_plan(ctx):
+        result = export.export_tflite(
+            ctx.model(stage), os.path.join(folder, name), mode, ctx.values.max_length, ctx.tokenizer,
+            ctx.data.train, ctx.data.validation, None, labels=ctx.data.label_names, source=f"{stage}")
+        packages[name] = {"stage": stage, "mode": mode, "path": name, "params": result.card.get("params"),
+                          "agreement": result.card.get("validation", {}).get("agreement")}
+    return {"packages": packages}
+
+
+def evaluate_stage(ctx, folder):
+    """Accuracy of every exported `.tflite` on the test split, through the LiteRT interpreter."""
+    from tfdistill import export
+
+    accuracy = {}
+    for name in ctx.outputs("export")["packages"]:
+        accuracy[name] = export.evaluate_tflite(ctx.path("export", name), ctx.tokenizer, ctx.data.test).accuracy
+    return {"accuracy": accuracy}
+
+
+def benchmark_stage(ctx, folder):
+    """Latency of every `.tflite` (XNNPACK, `--benchmark_threads`), like `benchmark_model`."""
+    from tfdistill import export
+
+    latency = {}
+    for name in ctx.outputs("export")["packages"]:
+        (result,) = export.benchmark_tflite(ctx.path("export", name), threads=(ctx.values.benchmark_threads,),
+                                            xnnpack=(True,), num_runs=ctx.values.benchmark_runs)
+        latency[name] = {"p50_ms": result.p50_us / 1000, "p90_ms": result.p90_us / 1000,
+                         "threads": result.threads}
+    return {"latency": latency}
+
+
+STAGES = {"teacher": teacher_stage, "distill": distill_stage, "prune": prune_stage, "qat": qat_stage,
+          "export": export_stage, "evaluate": evaluate_stage, "benchmark": benchmark_stage}
