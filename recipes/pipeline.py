@@ -12,6 +12,7 @@ Example:
     python recipes/pipeline.py --train_file=tickets.csv --label_column=team --output_dir=runs/tickets
 """
 
+import os
 import sys
 import time
 
@@ -98,6 +99,7 @@ def run(values):
     from tfdistill.pipeline import report as report_lib
     from tfdistill.pipeline.context import PipelineContext
     from tfdistill.pipeline.runner import report_paths, run_stages
+    from tfdistill.utils import atomic
 
     start = time.perf_counter()
     apply_preset(values)
@@ -106,6 +108,8 @@ def run(values):
     tokenizer_source = values.teacher or values.base_model or tfdistill.default_teacher_path()
     tokenizer = tfdistill.Tokenizer.from_pretrained(tokenizer_source)
     print(f"Pipeline ({values.preset} preset) on {data} -> {output_dir}", flush=True)
+    # Marks the folder as a pipeline run, so a killed run's folder is accepted when it resumes.
+    atomic.write_json(os.path.join(output_dir, "pipeline.json"), {"flags": values.flag_values_dict()})
     ctx = PipelineContext(values, data, tokenizer, output_dir,
                           values.base_model or tfdistill.default_teacher_path(), values.skip)
     stage_seconds = run_stages(ctx, values.force_stages)

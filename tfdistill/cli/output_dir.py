@@ -4,7 +4,7 @@ import os
 import tempfile
 
 # Files whose presence marks a folder as an earlier tfdistill output that may be replaced.
-OWN_MARKERS = ("metrics.json", "manifest.json", "config.json", "model_card.json")
+OWN_MARKERS = ("metrics.json", "manifest.json", "config.json", "model_card.json", "pipeline.json", "report.json")
 
 
 def check_output_dir(path):

@@ -1,0 +1,52 @@
+"""Ship a classifier as TFLite: convert, validate, package, evaluate and benchmark `.tflite` files.
+
+Library code for the absl scripts in `export/` at the repository root. Names are resolved lazily:
+reading or benchmarking a `.tflite` needs only `ai_edge_litert` and numpy, never TensorFlow, so the
+benchmark's per-configuration subprocesses stay small and their peak RSS is the interpreter's.
+
+Example:
+>>> from tfdistill import export
+>>> result = export.export_tflite(student, "runs/student_int8", mode="int8", seq_len=64,
+...                               tokenizer=tokenizer, representative_split=data.train,
+...                               validation_split=data.validation,
+...                               test_split=data.test)  # doctest: +SKIP
+>>> export.evaluate_tflite(result.tflite_path, tokenizer, data.test).accuracy  # doctest: +SKIP
+0.74
+"""
+
+import importlib
+
+# public name -> module that defines it
+_EXPORTS = {
+    "MODES": "tfdistill.export.modes",
+    "export_tflite": "tfdistill.export.exporter",
+    "ExportResult": "tfdistill.export.exporter",
+    "ExportValidationError": "tfdistill.export.validation",
+    "Agreement": "tfdistill.export.validation",
+    "MIN_AGREEMENT": "tfdistill.export.validation",
+    "evaluate_tflite": "tfdistill.export.evaluate",
+    "Evaluation": "tfdistill.export.evaluate",
+    "TFLiteClassifier": "tfdistill.export.runtime",
+    "load_interpreter": "tfdistill.export.runtime",
+    "read_tflite": "tfdistill.export.runtime",
+    "xnnpack_delegation": "tfdistill.export.delegation",
+    "Delegation": "tfdistill.export.delegation",
+    "benchmark_tflite": "tfdistill.export.benchmark",
+    "BenchmarkResult": "tfdistill.export.benchmark",
+    "format_table": "tfdistill.export.benchmark",
+    "bert_flops": "tfdistill.export.flops",
+    "read_model_card": "tfdistill.export.package",
+}
+
+
+def __getattr__(name):
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tfdistill.export' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

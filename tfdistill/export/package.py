@@ -1,0 +1,103 @@
+"""The model package folder an export writes, atomically: what the Android app loads.
+
+    <output_dir>/model.tflite     the flatbuffer
+    <output_dir>/vocab.txt        the WordPiece vocabulary, one token a line (id = line number)
+    <output_dir>/labels.txt       the class names, one a line (id = line number)
+    <output_dir>/model_card.json  seq_len, inputs, outputs, labels, mode, size_bytes, sha256,
+                                  source, accuracy, validation, xnnpack, tokenizer
+"""
+
+import hashlib
+import json
+import os
+
+from tfdistill.utils import atomic
+
+TFLITE_FILE = "model.tflite"
+VOCAB_FILE = "vocab.txt"
+LABELS_FILE = "labels.txt"
+CARD_FILE = "model_card.json"
+# Keys the Android app reads; `read_model_card` refuses a card without them.
+CARD_KEYS = ("seq_len", "inputs", "outputs", "labels", "mode", "size_bytes", "sha256", "source",
+             "accuracy")
+
+
+def model_card(flatbuffer, **fields):
+    """Returns the model card dict: `fields` plus the flatbuffer's `size_bytes` and `sha256`.
+
+    Args:
+        flatbuffer: bytes.
+        **fields: the other card entries (`seq_len`, `inputs`, `outputs`, `labels`, `mode`,
+            `source`, `accuracy`, ...).
+
+    Raises:
+        ValueError: a key of `CARD_KEYS` is missing.
+
+    Example:
+    >>> card = model_card(b"TFL3", seq_len=64, inputs=["input_ids"], outputs=["logits"],
+    ...                   labels=["neg", "pos"], mode="int8", source="runs/student", accuracy=None)
+    >>> card["size_bytes"], card["sha256"][:8]
+    (4, '3d5bc0cf')
+    """
+    card = dict(fields, size_bytes=len(flatbuffer), sha256=hashlib.sha256(flatbuffer).hexdigest())
+    missing = [key for key in CARD_KEYS if key not in card]
+    if missing:
+        raise ValueError(f"The model card lacks {missing}; the Android app needs all of {list(CARD_KEYS)}.")
+    return card
+
+
+def write_model_package(output_dir, flatbuffer, vocab, labels, card):
+    """Writes the package folder; it appears complete or not at all (an old one is replaced).
+
+    Args:
+        output_dir: str, the folder.
+        flatbuffer: bytes, the `.tflite`.
+        vocab: list of str, the tokens in id order.
+        labels: list of str, the class names in id order.
+        card: dict from `model_card`.
+
+    Returns:
+        str, the path of `model.tflite`.
+
+    Example:
+    >>> write_model_package("runs/pkg", flatbuffer, tokenizer.vocab, ["neg", "pos"], card)  # doctest: +SKIP
+    'runs/pkg/model.tflite'
+    """
+    with atomic.atomic_dir(output_dir) as tmp:
+        atomic.write_bytes(os.path.join(tmp, TFLITE_FILE), flatbuffer)
+        atomic.write_text(os.path.join(tmp, VOCAB_FILE), "".join(f"{token}\n" for token in vocab))
+        atomic.write_text(os.path.join(tmp, LABELS_FILE), "".join(f"{name}\n" for name in labels))
+        atomic.write_json(os.path.join(tmp, CARD_FILE), card)
+    return os.path.join(output_dir, TFLITE_FILE)
+
+
+def read_model_card(folder):
+    """Reads and checks a package's `model_card.json`.
+
+    Args:
+        folder: str, a package folder.
+
+    Returns:
+        dict.
+
+    Raises:
+        FileNotFoundError: no card there.
+        ValueError: not JSON, or a required key is missing.
+
+    Example:
+    >>> read_model_card("runs/student_int8")["mode"]  # doctest: +SKIP
+    'int8'
+    """
+    path = os.path.join(folder, CARD_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No {CARD_FILE} in {folder!r}; pass a folder written by "
+                                "export/to_tflite.py.")
+    try:
+        with open(path, encoding="utf-8") as f:
+            card = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); export the model again.") from None
+    missing = [key for key in CARD_KEYS if key not in card]
+    if missing:
+        raise ValueError(f"{path} lacks the keys {missing}; export the model again.")
+    return card

@@ -1,0 +1,65 @@
+"""The fixed-batch `serving_default` function a `.tflite` is converted from."""
+
+import tfdistill  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tensorflow as tf
+
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+LOGITS = "logits"
+PROBABILITIES = "probabilities"
+
+
+def serving_function(model, seq_len, with_probabilities=True):
+    """Traces `model` as `serving_default`: int32 `[1, seq_len]` inputs named as the tokenizer's.
+
+    A fixed batch of 1 keeps SHAPE/PACK ops out of the graph (a dynamic batch split XNNPACK into
+    ~20 partitions), and the outputs are named by the dict keys, not by layer names.
+
+    Args:
+        model: a tf_keras model taking the dict of `INPUT_NAMES` and returning logits
+            `[batch, num_labels]` or a dict with a `logits` entry (BertModel, a QAT clone).
+        seq_len: int, the fixed sequence length.
+        with_probabilities: bool, also output `probabilities` (softmax of the logits).
+
+    Returns:
+        `tf.types.experimental.ConcreteFunction`.
+
+    Raises:
+        ValueError: the model's output has no `logits` or is not `[1, num_labels]`.
+
+    Example:
+    >>> function = serving_function(student, 64)  # doctest: +SKIP
+    >>> sorted(function.structured_outputs)  # doctest: +SKIP
+    ['logits', 'probabilities']
+    """
+    specs = {name: tf.TensorSpec([1, seq_len], tf.int32, name=name) for name in INPUT_NAMES}
+
+    @tf.function(input_signature=[specs])
+    def serving_default(inputs):
+        logits = logits_of(model(inputs, training=False))
+        outputs = {LOGITS: logits}
+        if with_probabilities:
+            outputs[PROBABILITIES] = tf.nn.softmax(logits, axis=-1)
+        return outputs
+
+    return serving_default.get_concrete_function()
+
+
+def logits_of(outputs):
+    """Returns the logits tensor of a model's output (a tensor or a dict with `logits`).
+
+    Raises:
+        ValueError: no `logits`, or not a `[batch, num_labels]` tensor.
+
+    Example:
+    >>> logits_of({"logits": tf.zeros([1, 2])}).shape
+    TensorShape([1, 2])
+    """
+    if isinstance(outputs, dict):
+        if LOGITS not in outputs:
+            raise ValueError(f"The model returns a dict with keys {sorted(outputs)}; export needs a "
+                             "'logits' entry (build the model with num_labels set).")
+        outputs = outputs[LOGITS]
+    if not isinstance(outputs, tf.Tensor) or outputs.shape.rank != 2:
+        raise ValueError(f"The model must return logits [batch, num_labels] (or a dict with "
+                         f"'logits'); got {outputs!r}.")
+    return outputs
