@@ -1,0 +1,84 @@
+"""The whole pipeline on a tiny random teacher and a few dozen made-up rows of a 3-class CSV:
+every stage runs, the report is complete, a re-run skips every stage, bad input fails early."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORDS = {"billing": "invoice refund charge card payment price", "shipping": "parcel courier late box address track",
+         "account": "password login email reset profile locked"}
+
+
+def _pipeline(*args, timeout=600):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "recipes", "pipeline.py"), *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, teacher_path):
+    import tfdistill
+
+    folder = tmp_path_factory.mktemp("pipeline")
+    rng = np.random.default_rng(0)
+    with open(folder / "tickets.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["message", "team"])
+        for index in range(90):
+            team = list(WORDS)[index % 3]
+            writer.writerow([" ".join(rng.choice(WORDS[team].split(), 5)), team])
+    tokenizer = tfdistill.Tokenizer.from_pretrained(teacher_path)
+    config = tfdistill.BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_layers=2, num_heads=4,
+                                  intermediate_size=64, num_labels=3, label_names=("account", "billing", "shipping"))
+    tfdistill.save_pretrained(tfdistill.build_bert(config), str(folder / "teacher"), tokenizer=tokenizer)
+    return folder
+
+
+def _flags(inputs, out):
+    return [f"--teacher={inputs / 'teacher'}", f"--train_file={inputs / 'tickets.csv'}", "--text_column=message",
+            "--label_column=team", "--max_length=16", "--student_layers=1", "--student_hidden=16", "--student_heads=2",
+            "--head_average", "--epochs=1", "--benchmark_runs=5", f"--output_dir={out}"]
+
+
+def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
+    out = tmp_path / "run"
+    start = time.perf_counter()
+    result = _pipeline(*_flags(inputs, out))
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert time.perf_counter() - start < 300
+    report = json.load(open(out / "report.json"))
+    assert report["dataset"]["num_classes"] == 3 and report["dataset"]["train"] > 50
+    assert set(report["stage_seconds"]) == {"teacher", "distill", "prune", "qat", "export", "evaluate", "benchmark"}
+    modes = {(s["stage"], s["mode"]) for s in report["students"]}
+    assert {("distill", "float32"), ("distill", "float16"), ("distill", "dynamic"), ("distill", "int8"),
+            ("prune", "int8"), ("qat", "qat"), ("distill", "keras")} <= modes
+    for student in report["students"]:
+        assert 0 <= student["accuracy"] <= 1
+        if student["mode"] != "keras":
+            assert student["latency_ms_p50"] > 0 and student["gzip_size_bytes"] < student["tflite_size_bytes"]
+    assert report["teacher"]["latency_ms_p50"] > 0 and report["retention"] is not None
+    assert os.path.getsize(out / "pareto.png") > 10_000 and "| model |" in open(out / "report.md").read()
+
+    again = _pipeline(*_flags(inputs, out))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("skipped") == 7
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--dataset=imdb_made_up"], "imdb_made_up"),
+    (["--label_column=department"], "department"),
+    (["--skip=export"], "only ['prune', 'qat'] can be skipped"),
+    (["--student_hidden=24", "--student_heads=5"], "not divisible by num_heads=5"),
+    (["--target_sparsity=1.5"], "--target_sparsity=1.5 must be in (0, 1)"),
+])
+def test_bad_input_fails_before_training(inputs, tmp_path, extra, message):
+    flags = [f for f in _flags(inputs, tmp_path / "run") if not (extra[0].startswith("--dataset") and "train_file" in f)]
+    result = _pipeline(*flags, *extra, timeout=120)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "run").exists()
