@@ -9,8 +9,6 @@ Example:
         --seeds=0,1 --epochs=3 --json_output=runs/bench/ablation.json
 """
 
-import json
-import time
 
 import numpy as np
 from absl import app, flags

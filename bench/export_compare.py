@@ -25,7 +25,7 @@ import sys
 
 from absl import app, flags
 
-from tfdistill.export.cli import run_or_exit
+from tfdistill.cli.script import run_or_exit
 
 flags.DEFINE_string("student", None, "Trained student folder (adds test accuracy); default: "
                     "random 4x384 and 4x192 students.")

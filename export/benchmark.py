@@ -11,7 +11,7 @@ Example:
 
 from absl import app, flags
 
-from tfdistill.export.cli import INPUT_ERRORS, run_or_exit
+from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 flags.DEFINE_string("model", None, "A .tflite file or a model package folder.")
 flags.DEFINE_list("threads", ["1", "2", "4"], "Thread counts to run.")

@@ -9,7 +9,7 @@ Example:
 from absl import app, flags
 
 from tfdistill.cli import data_flags
-from tfdistill.export.cli import run_or_exit
+from tfdistill.cli.script import run_or_exit
 
 flags.DEFINE_string("model", None, "A .tflite file or a model package folder.")
 flags.DEFINE_string("tokenizer", None, "Tokenizer folder (default: the model package folder, "

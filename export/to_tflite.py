@@ -15,7 +15,7 @@ Example:
 from absl import app, flags
 
 from tfdistill.cli import data_flags
-from tfdistill.export.cli import run_or_exit
+from tfdistill.cli.script import run_or_exit
 from tfdistill.export.modes import INT8_SCOPES, MODES
 
 flags.DEFINE_string("model", None, "Hugging Face BERT classifier folder, or a tf_keras .h5 model "

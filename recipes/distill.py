@@ -10,7 +10,6 @@ Example:
 """
 
 import os
-import sys
 import time
 
 from absl import app, flags, logging
@@ -18,6 +17,7 @@ from absl import app, flags, logging
 import tfdistill
 from tfdistill.cli import data_flags, distill_flags
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 flags.DEFINE_string("teacher", None, "Fine-tuned teacher folder (from recipes/finetune_teacher.py).")
 data_flags.define_data_flags()
@@ -95,11 +95,7 @@ def run(values):
 
 def main(argv):
     del argv
-    try:
-        run(FLAGS)
-    except (ValueError, FileNotFoundError, PermissionError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    run_or_exit(run, FLAGS, INPUT_ERRORS + (TypeError,))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Example:
 """
 
 import os
-import sys
 import time
 
 from absl import app, flags, logging
@@ -18,6 +17,7 @@ from absl import app, flags, logging
 import tfdistill
 from tfdistill.cli import data_flags
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 flags.DEFINE_string("model", None, "Hugging Face BERT folder to fine-tune (default: the shipped "
                     "all-MiniLM-L6-v2).")
@@ -82,11 +82,7 @@ def run(values):
 
 def main(argv):
     del argv
-    try:
-        run(FLAGS)
-    except (ValueError, FileNotFoundError, PermissionError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    run_or_exit(run, FLAGS, INPUT_ERRORS + (TypeError,))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the export scripts share: turning a bad-input error into a message and exit status 2."""
+"""What every script shares: turning a bad-input error into a message and exit status 2."""
 
 import sys
 

@@ -1,0 +1,109 @@
+"""Prunes a trained student with tfmot magnitude pruning, guided by a teacher in the Distiller.
+
+The attention and feed-forward kernels are pruned to --target_sparsity (PolynomialDecay or
+ConstantSparsity) or to an N:M pattern (--m_by_n=2,4); the word-embedding table is pruned in
+row blocks too unless --noprune_embeddings, rows of tokens the training split never uses first
+(see tfdistill/compress/pruning.py for why). The
+student trains inside the Distiller with UpdatePruningStep (and PruningSummaries with
+--tensorboard_dir), then the wrappers are stripped.
+
+Writes to --output_dir the pruned student as a Hugging Face-format folder, labels.txt and
+metrics.json (dense and pruned accuracy, sparsity per layer); prints the sparsity table.
+
+Example:
+    python recipes/prune.py --student=runs/student --output_dir=runs/student_pruned
+    python recipes/prune.py --student=runs/student --teacher=runs/teacher --m_by_n=2,4 \
+        --output_dir=runs/student_2to4
+"""
+
+import time
+
+from absl import app, flags
+
+from tfdistill.cli import data_flags
+from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.compress import cli as compress_cli
+
+compress_cli.define_compress_flags(default_epochs=2, default_learning_rate=1e-4)
+flags.DEFINE_float("target_sparsity", 0.5, "Final fraction of zeros in each pruned kernel (0 < s < 1).")
+flags.DEFINE_string("schedule", "polynomial_decay", "Pruning schedule: polynomial_decay (0 to the target "
+                    "by --pruning_end) or constant (the target from the first step).")
+flags.DEFINE_string("m_by_n", None, "N:M structured sparsity of the kernels, e.g. '2,4' (2 zeros in "
+                    "every 4 input weights); overrides --target_sparsity for kernels.")
+flags.DEFINE_bool("prune_embeddings", True, "Also prune the word-embedding table (in row blocks).")
+flags.DEFINE_bool("unused_tokens_first", True, "Zero the embedding rows of tokens the training split never "
+                  "uses before pruning, so row pruning removes them before any used token.")
+flags.DEFINE_float("pruning_end", 0.7, "Share of the training steps after which the target sparsity "
+                   "is reached; the rest recovers accuracy at the final masks.")
+flags.DEFINE_integer("pruning_frequency", 20, "Steps between mask updates.")
+flags.DEFINE_string("tensorboard_dir", None, "TensorBoard folder for PruningSummaries (outside --output_dir).")
+FLAGS = flags.FLAGS
+
+
+def pruning_config(values, steps):
+    """The `PruningConfig` the flags describe for a run of `steps` optimizer steps."""
+    from tfdistill.compress.pruning_config import PruningConfig
+
+    return PruningConfig.for_steps(
+        steps, end_fraction=values.pruning_end, frequency=values.pruning_frequency,
+        target_sparsity=values.target_sparsity, schedule=values.schedule, m_by_n=values.m_by_n,
+        prune_embeddings=values.prune_embeddings)
+
+
+def run(values):
+    """Prunes, trains, strips, evaluates and writes the student; returns the metrics dict."""
+    import tfdistill
+    from tfdistill import compress
+
+    start = time.perf_counter()
+    compress_cli.check_positive(values, "epochs", "batch_size", "max_length")
+    pruning_config(values, steps=1000)  # every pruning flag is checked before any work
+    terms = compress_cli.loss_terms(values)
+    output_dir = check_output_dir(values.output_dir)
+    compress_cli.check_log_dir(values.tensorboard_dir, output_dir)
+    compress_cli.check_student_folder(values.student)
+    data = data_flags.load_data_from_flags(values)
+    student = compress_cli.load_classifier(values.student, data)
+    tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
+    teacher = compress_cli.load_teacher(values, student, data)
+    steps = values.epochs * -(-len(data.train) // values.batch_size)
+    config = pruning_config(values, steps)
+    used = None
+    if values.unused_tokens_first:
+        used = compress.training_token_ids(tokenizer, data.train, values.max_length)
+    pruned = compress.prune_student(student, config, used_token_ids=used)
+
+    result = compress.fit_student(
+        pruned, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
+        max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
+        seed=values.seed, log_dir=values.tensorboard_dir)
+    stripped = compress.strip_student(pruned)
+    report = compress.weight_sparsity(stripped)
+    targets = compress.pruning_targets(student, config.prune_embeddings)
+    metrics = {
+        "student_path": values.student, "teacher": values.teacher, "dataset": data.get_config(),
+        "pruning": config.get_config(), "losses": terms if teacher is not None else ["hard_label"],
+        **compress_cli.accuracies(student, tokenizer, data, values.max_length, "dense"),
+        **compress_cli.accuracies(stripped, tokenizer, data, values.max_length, "pruned"),
+        "sparsity_per_layer": {name: row["sparsity"] for name, row in report.items()},
+        "pruned_layers_sparsity": compress.overall_sparsity(report, targets),
+        "kernel_sparsity": compress.overall_sparsity(report, [n for n, r in targets.items() if r != "embedding"]),
+        "model_sparsity": compress.overall_sparsity(report),
+        "history": result["history"], "train_seconds": result["train_seconds"],
+    }
+    metrics["wall_seconds"] = time.perf_counter() - start
+    compress_cli.write_outputs(output_dir, stripped, tokenizer, data, metrics)
+    print(compress.format_sparsity_table(report))
+    print(f"Pruned test accuracy {metrics['pruned_test_accuracy']:.4f} vs dense "
+          f"{metrics['dense_test_accuracy']:.4f}; kernel sparsity {metrics['kernel_sparsity']:.1%}, "
+          f"whole model {metrics['model_sparsity']:.1%} -> {output_dir}")
+    return metrics
+
+
+def main(argv):
+    del argv
+    compress_cli.exit_on_bad_input(run, FLAGS)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,100 @@
+"""Quantization-aware training of a trained student, guided by a teacher in the Distiller.
+
+Every layer of the student is annotated for tfmot QAT (see tfdistill/compress/quantization.py),
+the quantizer ranges are calibrated on --calibration_steps training batches, then the QAT student
+trains inside the Distiller. With --preserve_sparsity (for students from recipes/prune.py) the
+prune-preserving scheme keeps every pruned zero through QAT.
+
+Writes to --output_dir: qat_model.h5 (the QAT model; export it with
+`export/to_tflite.py --mode=qat`), the QAT-trained float weights as a Hugging Face-format folder,
+labels.txt and metrics.json (float, calibrated and trained QAT accuracy; sparsity before and
+after).
+
+Example:
+    python recipes/qat.py --student=runs/student --output_dir=runs/student_qat
+    python recipes/qat.py --student=runs/student_pruned --preserve_sparsity \
+        --teacher=runs/teacher --output_dir=runs/student_pqat
+"""
+
+import os
+import time
+
+from absl import app, flags, logging
+
+from tfdistill.cli import data_flags
+from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.compress import cli as compress_cli
+
+QAT_MODEL_FILE = "qat_model.h5"
+# A student this sparse was pruned: QAT without --preserve_sparsity would undo it.
+SPARSE = 0.2
+
+compress_cli.define_compress_flags(default_epochs=1, default_learning_rate=5e-5)
+flags.DEFINE_integer("calibration_steps", 20, "Training batches that set the quantizer ranges before "
+                     "QAT starts (0: keep tfmot's initial [-6, 6] ranges).")
+flags.DEFINE_bool("preserve_sparsity", False, "Keep the student's zeros through QAT (tfmot's "
+                  "prune-preserving scheme); use it for pruned students.")
+flags.DEFINE_bool("quantize_embeddings", True, "Fake-quantize the embedding tables during QAT.")
+FLAGS = flags.FLAGS
+
+
+def run(values):
+    """Quantizes, calibrates, trains, evaluates and writes the QAT student; returns the metrics."""
+    start = time.perf_counter()
+    compress_cli.check_positive(values, "epochs", "batch_size", "max_length")
+    if values.calibration_steps < 0:
+        raise ValueError(f"--calibration_steps must be >= 0, got {values.calibration_steps}.")
+    terms = compress_cli.loss_terms(values)
+    output_dir = check_output_dir(values.output_dir)
+    compress_cli.check_student_folder(values.student)
+    import tfdistill
+    from tfdistill import compress
+    from tfdistill.data.pipeline import make_tf_dataset
+
+    data = data_flags.load_data_from_flags(values)
+    student = compress_cli.load_classifier(values.student, data)
+    tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
+    teacher = compress_cli.load_teacher(values, student, data)
+    qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
+                                    quantize_embeddings=values.quantize_embeddings)
+    sparsity_before = compress.weight_sparsity(student)
+    if not values.preserve_sparsity and compress.overall_sparsity(sparsity_before) >= SPARSE:
+        logging.warning("The student is %.0f%% zeros; QAT will fill them in. Pass --preserve_sparsity to keep them.",
+                        100 * compress.overall_sparsity(sparsity_before))
+    metrics = {"student_path": values.student, "teacher": values.teacher, "dataset": data.get_config(),
+               "losses": terms if teacher is not None else ["hard_label"],
+               "preserve_sparsity": values.preserve_sparsity, "calibration_steps": values.calibration_steps,
+               "quantization_plan": compress.quantization_plan(student, values.quantize_embeddings),
+               **compress_cli.accuracies(student, tokenizer, data, values.max_length, "float")}
+    if values.calibration_steps:
+        train = make_tf_dataset(data.train, tokenizer, values.max_length, values.batch_size, shuffle=True,
+                                seed=values.seed)
+        compress.calibrate_ranges(qat, train, steps=values.calibration_steps)
+    metrics.update(compress_cli.accuracies(qat, tokenizer, data, values.max_length, "qat_before_training"))
+    result = compress.fit_student(
+        qat, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
+        max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
+        seed=values.seed)
+    metrics.update(compress_cli.accuracies(qat, tokenizer, data, values.max_length, "qat"))
+    sparsity = {"before": sparsity_before, "after": compress.weight_sparsity(qat)}
+    metrics["sparsity_per_layer"] = {when: {name: row["sparsity"] for name, row in report.items()}
+                                     for when, report in sparsity.items()}
+    metrics["model_sparsity"] = {when: compress.overall_sparsity(report) for when, report in sparsity.items()}
+    metrics.update(history=result["history"], train_seconds=result["train_seconds"],
+                   wall_seconds=time.perf_counter() - start)
+    compress_cli.write_outputs(
+        output_dir, compress.dequantized_copy(qat), tokenizer, data, metrics,
+        extra=lambda folder: compress.save_quantized(qat, os.path.join(folder, QAT_MODEL_FILE)))
+    print(f"QAT test accuracy {metrics['qat_test_accuracy']:.4f} vs float {metrics['float_test_accuracy']:.4f} "
+          f"(before QAT training {metrics['qat_before_training_test_accuracy']:.4f}); sparsity "
+          f"{metrics['model_sparsity']['before']:.1%} -> {metrics['model_sparsity']['after']:.1%} -> {output_dir}")
+    return metrics
+
+
+def main(argv):
+    del argv
+    compress_cli.exit_on_bad_input(run, FLAGS)
+
+
+if __name__ == "__main__":
+    app.run(main)
