@@ -1,0 +1,65 @@
+"""Compressing a BERT student with tensorflow-model-optimization: pruning and QAT.
+
+Pruning (`prune_student` + `pruning_callbacks` + `strip_student`), quantization-aware training
+(`quantize_student` + `calibrate_ranges`, `save_quantized`/`load_quantized`), both together
+(`quantize_student(..., preserve_sparsity=True)` on a stripped pruned student) and the reports
+(`weight_sparsity`, `tflite_weight_sparsity`). Every transform returns a `CompressedBert` that
+trains with plain `fit` or inside the Distiller (`fit_student`).
+
+Names are resolved lazily: tfmot costs ~3 s to import and is only loaded when used.
+
+Example:
+>>> from tfdistill import compress
+>>> pruned = compress.prune_student(student, compress.PruningConfig(end_step=600))  # doctest: +SKIP
+>>> compress.fit_student(pruned, train, epochs=2, teacher=teacher)  # doctest: +SKIP
+>>> student = compress.strip_student(pruned)  # doctest: +SKIP
+>>> qat = compress.quantize_student(student, preserve_sparsity=True)  # doctest: +SKIP
+>>> compress.calibrate_ranges(qat, train, steps=20)  # doctest: +SKIP
+"""
+
+import importlib
+
+# public name -> module that defines it
+_EXPORTS = {
+    "CompressedBert": "tfdistill.compress.bert_graph",
+    "as_compressed_bert": "tfdistill.compress.bert_graph",
+    "PruningConfig": "tfdistill.compress.pruning_config",
+    "parse_m_by_n": "tfdistill.compress.pruning_config",
+    "pruning_targets": "tfdistill.compress.pruning",
+    "prune_student": "tfdistill.compress.pruning",
+    "pruning_callbacks": "tfdistill.compress.pruning",
+    "strip_student": "tfdistill.compress.pruning",
+    "training_token_ids": "tfdistill.compress.pruning",
+    "is_pruned": "tfdistill.compress.pruning",
+    "quantization_plan": "tfdistill.compress.quantization",
+    "quantize_student": "tfdistill.compress.quantization",
+    "quantization_scope": "tfdistill.compress.quantization",
+    "is_quantized": "tfdistill.compress.quantization",
+    "save_quantized": "tfdistill.compress.quantization",
+    "load_quantized": "tfdistill.compress.quantization",
+    "OutputQuantizeConfig": "tfdistill.compress.quantize_configs",
+    "NoOpQuantizeConfig": "tfdistill.compress.quantize_configs",
+    "TableQuantizeConfig": "tfdistill.compress.quantize_configs",
+    "ScoresQuantizeConfig": "tfdistill.compress.quantize_configs",
+    "MaskedScoresQuantizer": "tfdistill.compress.quantize_configs",
+    "calibrate_ranges": "tfdistill.compress.calibration",
+    "dequantized_copy": "tfdistill.compress.calibration",
+    "weight_sparsity": "tfdistill.compress.report",
+    "overall_sparsity": "tfdistill.compress.report",
+    "tflite_weight_sparsity": "tfdistill.compress.report",
+    "format_sparsity_table": "tfdistill.compress.report",
+    "fit_student": "tfdistill.compress.training",
+}
+
+
+def __getattr__(name):
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tfdistill.compress' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

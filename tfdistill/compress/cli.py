@@ -1,0 +1,158 @@
+"""What `recipes/prune.py` and `recipes/qat.py` share: flags, loading, evaluation, writing.
+
+Kept free of TensorFlow imports at module level so the scripts define their flags cheaply.
+"""
+
+import os
+import sys
+
+from absl import flags
+
+from tfdistill.cli import data_flags
+
+SELF_TEACHER = "self"
+NO_TEACHER = "none"
+
+
+def define_compress_flags(default_epochs, default_learning_rate):
+    """Defines the flags both compression recipes take (student, teacher, data, training, output)."""
+    flags.DEFINE_string("student", None, "Trained student folder (Hugging Face format, with a "
+                        "classification head), e.g. from recipes/distill.py.")
+    flags.DEFINE_string("teacher", SELF_TEACHER, "Teacher guiding the compressed student: a "
+                        f"fine-tuned teacher folder, '{SELF_TEACHER}' (a frozen copy of the "
+                        f"uncompressed student) or '{NO_TEACHER}' (hard labels only).")
+    data_flags.define_data_flags()
+    flags.DEFINE_integer("max_length", 64, "Tokenized length, special tokens included.")
+    flags.DEFINE_integer("epochs", default_epochs, "Training epochs of the compressed student.")
+    flags.DEFINE_integer("batch_size", 32, "Training batch size.")
+    flags.DEFINE_float("learning_rate", default_learning_rate, "AdamW peak learning rate.")
+    flags.DEFINE_float("temperature", 2.0, "Soft-target temperature of the logit_kd term.")
+    flags.DEFINE_float("hard_weight", 0.5, "Weight of the hard-label term next to logit_kd (1.0).")
+    flags.DEFINE_string("output_dir", None, "Folder for the compressed student and metrics.json.")
+    flags.mark_flags_as_required(["student", "output_dir"])
+
+
+def exit_on_bad_input(run, values):
+    """Runs a recipe; bad input (ValueError, FileNotFoundError, PermissionError) prints
+    `error: <message>` to stderr and exits with status 2."""
+    try:
+        return run(values)
+    except (ValueError, FileNotFoundError, PermissionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def check_positive(values, *names):
+    """Refuses flags that must be positive integers.
+
+    Raises:
+        ValueError: naming the flag.
+    """
+    for name in names:
+        if values[name].value < 1:
+            raise ValueError(f"--{name} must be >= 1, got {values[name].value}.")
+
+
+def check_log_dir(log_dir, output_dir):
+    """Refuses a TensorBoard `log_dir` inside `output_dir` (which is replaced when published).
+
+    Raises:
+        ValueError: naming both folders.
+    """
+    if not log_dir:
+        return
+    log_dir = os.path.abspath(log_dir)
+    if log_dir == output_dir or log_dir.startswith(output_dir + os.sep):
+        raise ValueError(f"--tensorboard_dir {log_dir} is inside --output_dir {output_dir}, which is replaced at the "
+                         "end; choose a folder outside it.")
+
+
+def loss_terms(values):
+    """The Distiller loss terms of the flags: logit KD plus (optionally) hard labels."""
+    if values.hard_weight < 0:
+        raise ValueError(f"--hard_weight={values.hard_weight} is negative; use a weight >= 0.")
+    terms = [{"loss": "logit_kd", "temperature": values.temperature}]
+    if values.hard_weight > 0:
+        terms.append({"loss": "hard_label", "weight": values.hard_weight})
+    return terms
+
+
+def check_student_folder(path):
+    """Refuses a `--student` that is not a model folder, before anything heavy is loaded.
+
+    Raises:
+        FileNotFoundError: no folder or no `config.json`.
+        ValueError: the config is not a BERT classifier config.
+    """
+    from tfdistill.models.bert.checkpoint import load_config
+
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"--student folder {path!r} does not exist; pass a trained student "
+                                "(e.g. the --output_dir of recipes/distill.py).")
+    return load_config(path)
+
+
+def load_classifier(path, data, role="student"):
+    """Loads a BERT classifier folder and checks its head matches the dataset's classes.
+
+    Args:
+        path: str, a Hugging Face-format folder.
+        data: the dataset.
+        role: str, `"student"` or `"teacher"`, for the messages.
+
+    Raises:
+        FileNotFoundError: no model folder at `path`.
+        ValueError: the head does not match.
+    """
+    import tfdistill
+
+    model = tfdistill.load_pretrained(path)
+    if model.bert_config.num_labels != data.num_classes:
+        raise ValueError(
+            f"The {role} at {path} has {model.bert_config.num_labels or 'no'} classification labels but the "
+            f"dataset has {data.num_classes}; train it on this dataset first.")
+    return model
+
+
+def load_teacher(values, student, data):
+    """Returns the teacher the `--teacher` flag names (None for hard labels only).
+
+    Raises:
+        FileNotFoundError: no teacher folder.
+        ValueError: the teacher's head does not match the dataset.
+    """
+    if values.teacher == NO_TEACHER:
+        return None
+    if values.teacher == SELF_TEACHER:
+        return student  # compression works on copies: the dense student stays as it was
+    return load_classifier(values.teacher, data, role="teacher")
+
+
+def accuracies(model, tokenizer, data, max_length, prefix):
+    """Returns `{f"{prefix}_validation_accuracy": ..., f"{prefix}_test_accuracy": ...}`."""
+    from tfdistill.training import evaluation
+
+    return {f"{prefix}_{split}_accuracy": evaluation.accuracy(model, tokenizer, getattr(data, split), max_length)
+            for split in ("validation", "test")}
+
+
+def write_outputs(output_dir, float_model, tokenizer, data, metrics, extra=None):
+    """Publishes the output folder atomically: HF-format weights, tokenizer, labels, metrics.
+
+    Args:
+        output_dir: str, the checked output folder.
+        float_model: a BERT without wrappers (stripped or dequantized), for `model.safetensors`.
+        tokenizer: `tfdistill.Tokenizer`.
+        data: the dataset (for `labels.txt`).
+        metrics: dict written as `metrics.json`.
+        extra: optional callable `extra(folder)` writing more files into the temporary folder.
+    """
+    from tfdistill.models.bert.checkpoint import write_pretrained_files
+    from tfdistill.utils import atomic
+
+    with atomic.atomic_dir(output_dir) as tmp:
+        write_pretrained_files(float_model, tmp, tokenizer)
+        data.save_label_names(os.path.join(tmp, "labels.txt"))
+        if extra is not None:
+            extra(tmp)
+        atomic.write_json(os.path.join(tmp, "metrics.json"), metrics)

@@ -1,0 +1,295 @@
+"""Quantization-aware training (QAT) of a whole BERT student with `tfmot.quantization.keras`.
+
+`tfmot.quantization.keras.quantize_model` fails on BERT: it does not know the attention layers,
+and it would put a FakeQuant on the int32 ids. Instead every layer is annotated by
+`quantization_plan`:
+
+| layers | treatment |
+| --- | --- |
+| Dense, Add, Softmax, Activation | tfmot's default 8-bit registry (`"default_8bit"`): int8 kernels, quantized outputs; under the prune-preserving scheme the kernels keep their zeros |
+| LayerNormalization, Gelu, AttentionContext | `OutputQuantizeConfig` (`"output"`) |
+| AttentionScores | `ScoresQuantizeConfig` (`"masked_scores"`): the range ignores the -10000 padding bias |
+| AddPositionEmbedding | `TableQuantizeConfig(quantize_output=True)` (`"table+output"`) |
+| Embedding (word, token type) | `TableQuantizeConfig()` (`"table"`), wrapped directly: an annotation would make tfmot quantize the int32 ids feeding it |
+| SplitHeads, MergeHeads, ClsToken, Dropout | `NoOpQuantizeConfig` (`"none"`) |
+| AttentionMaskBias, inputs | not annotated (`"skipped ..."`): it reads the int32 mask |
+
+The word-embedding table is most of a small student's weights, and a full-int8 converter
+quantizes it anyway; training with it fake-quantized lets the model adapt to that rounding
+(`quantize_embeddings=False` leaves it to the converter).
+
+Saving: a QAT model saved as `.keras` does not load back in tfmot 0.8.1 (`expected 3 variables,
+but received 5`), so `save_quantized` refuses the Keras v3 formats; HDF5 `.h5` (whole model or
+weights only) round-trips.
+"""
+
+import os
+
+import tensorflow as tf
+import tf_keras as keras
+
+from tfdistill.compress.bert_graph import as_compressed_bert, bert_config_of, custom_objects
+from tfdistill.models.bert import bert_layers
+from tfdistill.utils import atomic
+
+DEFAULT_8BIT = "default_8bit"
+OUTPUT = "output"
+MASKED_SCORES = "masked_scores"
+TABLE = "table"
+TABLE_AND_OUTPUT = "table+output"
+NONE = "none"
+CUSTOM = "custom"
+SKIPPED_INPUT = "skipped (model input)"
+SKIPPED_INT_INPUT = "skipped (reads int32 input)"
+SKIPPED_EMBEDDING = "skipped (quantize_embeddings=False)"
+
+# Layer class -> treatment. Exact classes: a subclass may compute something else.
+LAYER_RULES = {
+    keras.layers.Dense: DEFAULT_8BIT,
+    keras.layers.Add: DEFAULT_8BIT,
+    keras.layers.Softmax: DEFAULT_8BIT,
+    keras.layers.Activation: DEFAULT_8BIT,
+    keras.layers.LayerNormalization: OUTPUT,
+    bert_layers.Gelu: OUTPUT,
+    bert_layers.AttentionScores: MASKED_SCORES,
+    bert_layers.AttentionContext: OUTPUT,
+    bert_layers.AddPositionEmbedding: TABLE_AND_OUTPUT,
+    keras.layers.Embedding: TABLE,
+    bert_layers.SplitHeads: NONE,
+    bert_layers.MergeHeads: NONE,
+    bert_layers.ClsToken: NONE,
+    keras.layers.Dropout: NONE,
+}
+
+
+def _reads_integer_input(layer):
+    for index in range(len(layer.inbound_nodes)):
+        if any(tensor.dtype.is_integer for tensor in tf.nest.flatten(layer.get_input_at(index))):
+            return True
+    return False
+
+
+def quantization_plan(model, quantize_embeddings=True, custom_configs=None):
+    """Decides how every layer of a BERT student is quantized.
+
+    Args:
+        model: a float BERT student (`BertModel` or `CompressedBert`, pruning stripped).
+        quantize_embeddings: bool, fake-quantize the word and token-type tables.
+        custom_configs: optional dict `{layer name or class name: QuantizeConfig}` for layers
+            the rules do not know (they get `"custom"`).
+
+    Returns:
+        dict `{layer_name: treatment}` in layer order; treatments are the module constants
+        (`"default_8bit"`, `"output"`, `"masked_scores"`, `"table"`, `"table+output"`,
+        `"none"`, `"custom"`, `"skipped (...)"`).
+
+    Raises:
+        ValueError: a layer has no rule and no custom config (names the layer and the fix).
+
+    Example:
+    >>> plan = quantization_plan(tfdistill.build_bert(config))  # doctest: +SKIP
+    >>> plan["layer_0_query"], plan["attention_mask_bias"]  # doctest: +SKIP
+    ('default_8bit', 'skipped (reads int32 input)')
+    """
+    custom_configs = custom_configs or {}
+    plan, unknown = {}, []
+    for layer in model.layers:
+        rule = LAYER_RULES.get(type(layer))
+        if layer.name in custom_configs or type(layer).__name__ in custom_configs:
+            plan[layer.name] = CUSTOM
+        elif isinstance(layer, keras.layers.InputLayer):
+            plan[layer.name] = SKIPPED_INPUT
+        elif rule == TABLE:
+            plan[layer.name] = TABLE if quantize_embeddings else SKIPPED_EMBEDDING
+        elif _reads_integer_input(layer):
+            plan[layer.name] = SKIPPED_INT_INPUT
+        elif rule is None:
+            unknown.append(f"{layer.name} ({type(layer).__name__})")
+        else:
+            plan[layer.name] = rule
+    if unknown:
+        raise ValueError(
+            f"No quantization rule for layers {unknown} of model {model.name!r}. Pass "
+            "custom_configs={'<layer or class name>': QuantizeConfig} (e.g. "
+            "tfdistill.compress.OutputQuantizeConfig() for weight-less math, "
+            "NoOpQuantizeConfig() for reshapes); wrapped layers (pruning) must be stripped first.")
+    return plan
+
+
+def quantization_scope():
+    """Returns a `quantize_scope` knowing the BERT layers, tfdistill's configs and tfmot's.
+
+    Example:
+    >>> with quantization_scope():  # doctest: +SKIP
+    ...     model = keras.models.load_model("qat.h5")
+    """
+    import tensorflow_model_optimization as tfmot
+    from tfdistill.compress import quantize_configs
+
+    return tfmot.quantization.keras.quantize_scope(dict(custom_objects(), **quantize_configs.CUSTOM_OBJECTS))
+
+
+def quantize_student(model, preserve_sparsity=False, quantize_embeddings=True, custom_configs=None):
+    """Returns a QAT copy of a BERT student: every layer annotated as `quantization_plan` says.
+
+    Args:
+        model: a float BERT student (pruned students: `strip_student` first).
+        preserve_sparsity: bool, use tfmot's collaborative-optimisation scheme
+            (`Default8BitPrunePreserveQuantizeScheme`): kernels (and the word table) keep their
+            exact zeros through QAT. Use it for pruned students.
+        quantize_embeddings: bool, fake-quantize the embedding tables.
+        custom_configs: optional dict `{layer or class name: QuantizeConfig}` for custom layers.
+
+    Returns:
+        `CompressedBert` with `QuantizeWrapperV2` layers. Calibrate it (`calibrate_ranges`) before
+        training; train it with plain `fit` or in the Distiller; save with `save_quantized`.
+
+    Raises:
+        ValueError: not a tf-keras BERT student, still wrapped, or a layer has no rule.
+
+    Example:
+    >>> qat = quantize_student(student)  # doctest: +SKIP
+    >>> calibrate_ranges(qat, train.take(20))  # doctest: +SKIP
+    >>> Distiller(student=qat, teacher=teacher, losses=[LogitKD()]).fit(train)  # doctest: +SKIP
+    """
+    import tensorflow_model_optimization as tfmot
+    from tfdistill.compress import quantize_configs
+
+    bert_config = bert_config_of(model)
+    plan = quantization_plan(model, quantize_embeddings, custom_configs)
+    custom_configs = custom_configs or {}
+    annotate = tfmot.quantization.keras.quantize_annotate_layer
+    annotations = {
+        DEFAULT_8BIT: lambda layer: annotate(layer),
+        OUTPUT: lambda layer: annotate(layer, quantize_configs.OutputQuantizeConfig()),
+        MASKED_SCORES: lambda layer: annotate(layer, quantize_configs.ScoresQuantizeConfig()),
+        NONE: lambda layer: annotate(layer, quantize_configs.NoOpQuantizeConfig()),
+        TABLE_AND_OUTPUT: lambda layer: annotate(layer, quantize_configs.TableQuantizeConfig(
+            quantize_output=True, preserve_sparsity=preserve_sparsity)),
+        CUSTOM: lambda layer: annotate(layer, custom_configs.get(layer.name)
+                                       or custom_configs[type(layer).__name__]),
+    }
+
+    def annotate_layer(layer):
+        annotation = annotations.get(plan[layer.name])
+        return annotation(layer) if annotation else layer
+
+    def wrap_table(layer):
+        # After quantize_apply: wrapping the int32-fed tables earlier would make tfmot quantize the
+        # ids, and its weight-copying clone would build the wrapper (and a prune-preserving
+        # quantizer's mask) before the trained weights are set.
+        if plan.get(getattr(layer, "name", None)) != TABLE:
+            return layer
+        return _wrapped_copy(layer, quantize_configs.TableQuantizeConfig(preserve_sparsity=preserve_sparsity))
+
+    if preserve_sparsity:
+        scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+    else:
+        scheme = tfmot.quantization.keras.default_8bit.Default8BitQuantizeScheme()
+    with quantization_scope():
+        annotated = keras.models.clone_model(model, clone_function=annotate_layer)
+        quantized = tfmot.quantization.keras.quantize_apply(annotated, scheme)
+        if TABLE in plan.values():
+            quantized = keras.models.clone_model(quantized, clone_function=wrap_table)
+    return as_compressed_bert(quantized, bert_config)
+
+
+def _wrapped_copy(layer, quantize_config):
+    """Wraps a built copy of `layer` (with its weights) in a `QuantizeWrapperV2`.
+
+    Used for layers fed by int32 inputs, which must not be annotated; a copy because the wrapper
+    replaces the wrapped layer's weight attributes with fake-quantized tensors.
+    """
+    import tensorflow_model_optimization as tfmot
+
+    copy = type(layer).from_config(layer.get_config())
+    copy.build(layer.input_shape)
+    copy.set_weights(layer.get_weights())
+    return tfmot.quantization.keras.QuantizeWrapperV2(copy, quantize_config)
+
+
+def is_quantized(model):
+    """Returns whether `model` holds tfmot quantization wrappers.
+
+    Example:
+    >>> is_quantized(quantize_student(student))  # doctest: +SKIP
+    True
+    """
+    import tensorflow_model_optimization as tfmot
+
+    return any(isinstance(layer, tfmot.quantization.keras.QuantizeWrapper) for layer in model.layers)
+
+
+def _check_save_path(path):
+    path = os.fspath(path)
+    if path.endswith((".keras", ".weights.h5")):
+        raise ValueError(
+            f"Cannot save or load a QAT model as {path!r}: the Keras v3 formats (.keras, .weights.h5) "
+            "do not round-trip tfmot 0.8.1 quantization wrappers ('expected 3 variables, but "
+            "received 5'). Use a path ending in .h5 (whole model, or weights_only=True).")
+    if not path.endswith(".h5"):
+        raise ValueError(f"Unknown QAT save format for {path!r}; use a path ending in .h5.")
+    return path
+
+
+def save_quantized(model, path, weights_only=False):
+    """Saves a QAT model atomically in the HDF5 format: the whole model, or its weights.
+
+    Args:
+        model: a QAT model from `quantize_student`.
+        path: str ending in `.h5`.
+        weights_only: bool, save only the weights (load them into `quantize_student(student)`).
+
+    Raises:
+        ValueError: a `.keras` or `.weights.h5` path (they would not load back) or any other
+            extension.
+
+    Example:
+    >>> save_quantized(qat, "runs/qat/qat_model.h5")  # doctest: +SKIP
+    >>> qat = load_quantized("runs/qat/qat_model.h5")  # doctest: +SKIP
+    """
+    path = _check_save_path(path)
+    with atomic.atomic_path(path) as tmp, quantization_scope():
+        if weights_only:
+            model.save_weights(tmp, save_format="h5")
+        else:
+            model.save(tmp, save_format="h5", include_optimizer=False)
+
+
+def load_quantized(path, weights_into=None):
+    """Loads a QAT model (or its weights) saved by `save_quantized`.
+
+    A prune-preserving model loaded this way is for evaluation and export: tfmot reads its
+    sparsity masks when a wrapper is built, before the weights arrive. To train it further,
+    rebuild it with `quantize_student(..., preserve_sparsity=True)` and load the weights.
+
+    Args:
+        path: str, an `.h5` file.
+        weights_into: optional QAT model with the same architecture (e.g.
+            `quantize_student(student)`): load weights-only files into it.
+
+    Returns:
+        `CompressedBert` QAT model (`weights_into` itself when given).
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: a `.keras`/`.weights.h5` path or unknown extension, or a weights-only file
+            without `weights_into`.
+
+    Example:
+    >>> qat = load_quantized("runs/qat/qat_model.h5")  # doctest: +SKIP
+    """
+    import h5py
+
+    path = _check_save_path(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No QAT model at {path!r}; write one with save_quantized.")
+    with quantization_scope():
+        if weights_into is not None:
+            weights_into.load_weights(path)
+            return weights_into
+        with h5py.File(path, "r") as f:
+            if "model_config" not in f.attrs:
+                raise ValueError(f"{path!r} holds weights only; pass weights_into=quantize_student(student).")
+        model = keras.models.load_model(path, compile=False)
+    return as_compressed_bert(model, model.bert_config)

@@ -1,0 +1,207 @@
+"""Small tfmot `QuantizeConfig`s for the BERT layers tfmot's default 8-bit registry does not know.
+
+Each config does one thing (the layout of TF Model Garden's `official/projects/qat/nlp`):
+- `OutputQuantizeConfig`: fake-quantizes only the layer's output. For LayerNormalization and
+  the weight-less attention math (scores, context, GELU), whose TFLite kernels take int8 in
+  and give int8 out with their own output scale.
+- `NoOpQuantizeConfig`: quantizes nothing. For reshape-like layers (split/merge heads, the CLS
+  slice, dropout): TFLite keeps the input's scale through them, so a fake-quant would only
+  add rounding that inference does not do.
+- `TableQuantizeConfig`: fake-quantizes a lookup table (`embeddings`) per tensor, symmetric
+  int8, optionally the output too (the position table is added to the token embeddings). A
+  gather returns table rows, so quantizing the table is exactly what an int8 GATHER does.
+- `ScoresQuantizeConfig`: the output of `AttentionScores`, whose padded positions carry the
+  -10000 mask bias. A plain moving-average range would stretch to -10000 (measured: after one
+  training step the range minimum was already -16, and it drifts toward -10000), leaving real
+  scores one or two int8 levels. `MaskedScoresQuantizer` tracks the range of the real scores
+  only, `margin` below their minimum: padded scores clamp to the range minimum, where softmax
+  gives them at most e^-margin of the weakest real key's weight.
+
+Quantizer settings match tfmot's default 8-bit scheme: weights symmetric, narrow range
+([-127, 127]), last-value ranges; activations asymmetric, full range, moving-average ranges.
+"""
+
+import tensorflow as tf
+import tf_keras as keras
+import tensorflow_model_optimization as tfmot
+
+from tfdistill.models.bert.bert_layers import MASK_PENALTY
+
+quantizers = tfmot.quantization.keras.quantizers
+# tfmot's moving-average decay (quant_ops.MovingAvgQuantize).
+EMA_DECAY = 0.999
+# Padded attention scores are clamped this far below the smallest real score: e^-8 = 3.4e-4.
+SCORES_MARGIN = 8.0
+
+
+def batch_range(values):
+    """The range a moving-average quantizer moves toward for one batch: `[min(v, 0), max(v, 0)]`.
+
+    Example:
+    >>> [float(x) for x in batch_range(tf.constant([0.5, 2.0]))]
+    [0.0, 2.0]
+    """
+    return tf.minimum(tf.reduce_min(values), 0.0), tf.maximum(tf.reduce_max(values), 0.0)
+
+
+def _activation_quantizer():
+    return quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
+
+
+def _table_quantizer(preserve_sparsity):
+    if preserve_sparsity:
+        # tfmot's prune-preserving weight quantizer: multiplies by the sparsity mask it read at
+        # build time, so zeros stay exact zeros through QAT (same settings otherwise).
+        from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (
+            prune_preserve_quantize_registry as registry)
+
+        return registry.PrunePreserveDefault8BitWeightsQuantizer()
+    return quantizers.LastValueQuantizer(num_bits=8, per_axis=False, symmetric=True, narrow_range=True)
+
+
+class _NoWeightsOrActivations(tfmot.quantization.keras.QuantizeConfig):
+    """Base: a config that quantizes no weights and no activation functions."""
+
+    def get_weights_and_quantizers(self, layer):
+        return []
+
+    def get_activations_and_quantizers(self, layer):
+        return []
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        pass
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        pass
+
+    def get_config(self):
+        return {}
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class OutputQuantizeConfig(_NoWeightsOrActivations):
+    """Quantizes only a layer's output (8-bit, asymmetric, moving-average range).
+
+    Example:
+    >>> tfmot.quantization.keras.quantize_annotate_layer(  # doctest: +SKIP
+    ...     keras.layers.LayerNormalization(), OutputQuantizeConfig())
+    """
+
+    def get_output_quantizers(self, layer):
+        return [_activation_quantizer()]
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class NoOpQuantizeConfig(_NoWeightsOrActivations):
+    """Quantizes nothing: the layer passes its input's quantization through.
+
+    Example:
+    >>> tfmot.quantization.keras.quantize_annotate_layer(SplitHeads(4), NoOpQuantizeConfig())  # doctest: +SKIP
+    """
+
+    def get_output_quantizers(self, layer):
+        return []
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class TableQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
+    """Quantizes a lookup table (the layer's `embeddings` weight), optionally the output.
+
+    Args:
+        quantize_output: bool, also fake-quantize the layer's output (for a table whose rows
+            are added to another tensor, like the position embeddings).
+        preserve_sparsity: bool, keep the table's zeros exact (for pruned tables; the
+            sparsity mask is read when the wrapper is built).
+
+    Example:
+    >>> wrapper = tfmot.quantization.keras.QuantizeWrapperV2(  # doctest: +SKIP
+    ...     keras.layers.Embedding(30522, 128), TableQuantizeConfig())
+    """
+
+    def __init__(self, quantize_output=False, preserve_sparsity=False):
+        self.quantize_output = bool(quantize_output)
+        self.preserve_sparsity = bool(preserve_sparsity)
+
+    def get_weights_and_quantizers(self, layer):
+        return [(layer.embeddings, _table_quantizer(self.preserve_sparsity))]
+
+    def get_activations_and_quantizers(self, layer):
+        return []
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        (layer.embeddings,) = quantize_weights
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        pass
+
+    def get_output_quantizers(self, layer):
+        return [_activation_quantizer()] if self.quantize_output else []
+
+    def get_config(self):
+        return {"quantize_output": self.quantize_output, "preserve_sparsity": self.preserve_sparsity}
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class MaskedScoresQuantizer(quantizers.MovingAverageQuantizer):
+    """8-bit moving-average quantizer for attention scores that include the padding bias.
+
+    The range follows the real scores (those above `MASK_PENALTY / 2`), extended `margin` below
+    their minimum; padded scores clamp to the range minimum.
+
+    Args:
+        margin: float > 0, how far below the smallest real score the range starts.
+
+    Example:
+    >>> quantizer = MaskedScoresQuantizer(margin=8.0)
+    >>> [float(x) for x in quantizer.batch_range(tf.constant([-10000.0, -1.0, 3.0]))]
+    [-9.0, 3.0]
+    """
+
+    def __init__(self, margin=SCORES_MARGIN):
+        super().__init__(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
+        self.margin = float(margin)
+
+    def batch_range(self, values):
+        """The range of one batch of scores, ignoring padded positions (see the class doc)."""
+        real = values > MASK_PENALTY / 2
+        low = tf.reduce_min(tf.where(real, values, tf.reduce_max(values))) - self.margin
+        high = tf.reduce_max(tf.where(real, values, low))
+        return tf.minimum(low, 0.0), tf.maximum(high, 0.0)
+
+    def __call__(self, inputs, training, weights, **kwargs):
+        min_var, max_var = weights["min_var"], weights["max_var"]
+        if training:
+            low, high = self.batch_range(inputs)
+            min_var = min_var.assign(EMA_DECAY * min_var + (1.0 - EMA_DECAY) * low)
+            max_var = max_var.assign(EMA_DECAY * max_var + (1.0 - EMA_DECAY) * high)
+        return tf.quantization.fake_quant_with_min_max_vars(inputs, min_var, max_var, num_bits=8, narrow_range=False)
+
+    def get_config(self):
+        return {"margin": self.margin}
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class ScoresQuantizeConfig(_NoWeightsOrActivations):
+    """Quantizes the output of `AttentionScores` with `MaskedScoresQuantizer`.
+
+    Args:
+        margin: float > 0, see `MaskedScoresQuantizer`.
+
+    Example:
+    >>> tfmot.quantization.keras.quantize_annotate_layer(AttentionScores(), ScoresQuantizeConfig())  # doctest: +SKIP
+    """
+
+    def __init__(self, margin=SCORES_MARGIN):
+        self.margin = float(margin)
+
+    def get_output_quantizers(self, layer):
+        return [MaskedScoresQuantizer(self.margin)]
+
+    def get_config(self):
+        return {"margin": self.margin}
+
+
+CUSTOM_OBJECTS = {
+    cls.__name__: cls for cls in (OutputQuantizeConfig, NoOpQuantizeConfig, TableQuantizeConfig,
+                                  MaskedScoresQuantizer, ScoresQuantizeConfig)
+}
