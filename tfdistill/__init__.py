@@ -7,10 +7,11 @@ through this package, so that `tf.keras` and `tf_keras` agree for the whole proc
 Public names are resolved lazily so that `import tfdistill` stays cheap until TensorFlow is needed.
 """
 
-import importlib
 import os
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+from tfdistill.utils.lazy import lazy_attributes  # noqa: E402  (after the variable is set)
 
 __version__ = "0.1.0"
 
@@ -29,15 +30,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'tfdistill' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if module_name.endswith("." + name) else getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

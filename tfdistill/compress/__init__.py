@@ -17,7 +17,7 @@ Example:
 >>> compress.calibrate_ranges(qat, train, steps=20)  # doctest: +SKIP
 """
 
-import importlib
+from tfdistill.utils.lazy import lazy_attributes
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -52,14 +52,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'tfdistill.compress' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

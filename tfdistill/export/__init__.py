@@ -14,7 +14,7 @@ Example:
 0.74
 """
 
-import importlib
+from tfdistill.utils.lazy import lazy_attributes
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -39,14 +39,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name):
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'tfdistill.export' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
