@@ -14,7 +14,8 @@ Targets (issue): 50% unstructured <= 1.0 point drop, 2:4 <= 1.5 points, gzip of 
 `.tflite` <= 0.6x the dense one's.
 
 Usage:
-    .venv/bin/python bench/compress_prune.py                       # ~10 min on 2 cores
+    .venv/bin/python bench/compress_prune.py      # ~12 min on 2 shared cores (hard-label dense student)
+    .venv/bin/python bench/compress_prune.py --teacher=runs/teacher --save_student=runs/bench_student  # ~25 min
     .venv/bin/python bench/compress_prune.py --student=runs/bench_student --pqat_epochs=0
 """
 

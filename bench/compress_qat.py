@@ -13,8 +13,8 @@ Trains (or loads) a small dense student on Rotten Tomatoes, then compares, on th
 Targets (issue): QAT int8 within 0.5 points of the float student, and above PTQ full-int8.
 
 Usage:
-    .venv/bin/python bench/compress_qat.py                          # ~8 min on 2 cores
-    .venv/bin/python bench/compress_qat.py --student=runs/bench_student
+    .venv/bin/python bench/compress_qat.py        # ~10 min on 2 shared cores
+    .venv/bin/python bench/compress_qat.py --teacher=runs/teacher --student=runs/bench_student
 """
 
 from absl import app, flags

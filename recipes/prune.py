@@ -22,6 +22,7 @@ from absl import app, flags
 
 from tfdistill.cli import data_flags
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
 
 compress_cli.define_compress_flags(default_epochs=2, default_learning_rate=1e-4)
@@ -102,7 +103,7 @@ def run(values):
 
 def main(argv):
     del argv
-    compress_cli.exit_on_bad_input(run, FLAGS)
+    run_or_exit(run, FLAGS)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from absl import app, flags, logging
 
 from tfdistill.cli import data_flags
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
 
 QAT_MODEL_FILE = "qat_model.h5"
@@ -93,7 +94,7 @@ def run(values):
 
 def main(argv):
     del argv
-    compress_cli.exit_on_bad_input(run, FLAGS)
+    run_or_exit(run, FLAGS)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ Kept free of TensorFlow imports at module level so the scripts define their flag
 """
 
 import os
-import sys
 
 from absl import flags
 
@@ -30,16 +29,6 @@ def define_compress_flags(default_epochs, default_learning_rate):
     flags.DEFINE_float("hard_weight", 0.5, "Weight of the hard-label term next to logit_kd (1.0).")
     flags.DEFINE_string("output_dir", None, "Folder for the compressed student and metrics.json.")
     flags.mark_flags_as_required(["student", "output_dir"])
-
-
-def exit_on_bad_input(run, values):
-    """Runs a recipe; bad input (ValueError, FileNotFoundError, PermissionError) prints
-    `error: <message>` to stderr and exits with status 2."""
-    try:
-        return run(values)
-    except (ValueError, FileNotFoundError, PermissionError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
 
 
 def check_positive(values, *names):

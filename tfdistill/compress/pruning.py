@@ -22,6 +22,8 @@ layers" idiom) so each target gets its own parameters; the result is a `Compress
 trains with plain `fit` or inside the Distiller, with the callbacks of `pruning_callbacks`.
 """
 
+import logging
+
 import numpy as np
 import tf_keras as keras
 
@@ -32,6 +34,8 @@ from tfdistill.models.bert.bert_model import layer_prefix
 ATTENTION_KERNELS = ("query", "key", "value", "attention_output")
 FFN_KERNELS = ("intermediate", "output")
 WORD_EMBEDDINGS = "word_embeddings"
+
+_log = logging.getLogger(__name__)
 
 
 def pruning_targets(model, prune_embeddings=True):
@@ -179,6 +183,10 @@ def prune_student(model, config, used_token_ids=None):
         pruned = clone_bert(model, clone_function=wrap)
     if config.prune_embeddings and used_token_ids is not None:
         _zero_unused_rows(pruned.get_layer(f"prune_low_magnitude_{WORD_EMBEDDINGS}").layer, used_token_ids)
+    elif config.prune_embeddings:
+        _log.warning("Pruning the word embeddings by magnitude alone, which also removes rows of frequent "
+                     "tokens; pass used_token_ids=training_token_ids(tokenizer, data.train, max_length) so "
+                     "the rows of tokens the data never uses go first.")
     return pruned
 
 

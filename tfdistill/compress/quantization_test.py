@@ -136,7 +136,7 @@ def test_qat_inside_the_distiller_keeps_pruned_zeros():
         compress.calibrate_ranges(qat, tiny_dataset(), steps=1)
         distiller = Distiller(student=qat, teacher=sparse, losses=["logit_kd", "hard_label"])
         distiller.compile(optimizer=keras.optimizers.Adam(1e-2))
-        history = distiller.fit(tiny_dataset(), epochs=2, verbose=0)
+        history = distiller.fit(tiny_dataset(), epochs=1, verbose=0)
         assert np.isfinite(history.history["loss"]).all()
         results[preserve] = compress.weight_sparsity(qat)
     for name in ("layer_0_query", "layer_0_output", "word_embeddings"):

@@ -66,7 +66,9 @@ def prune_stage(ctx, folder):
     values = ctx.values
     config = compress.PruningConfig.for_steps(_train_steps(ctx, values.prune_epochs),
                                               target_sparsity=values.target_sparsity)
-    pruned = compress.prune_student(ctx.model("distill"), config)
+    # Embedding rows of tokens the training data never uses are pruned first (they cost nothing).
+    used = compress.training_token_ids(ctx.tokenizer, ctx.data.train, values.max_length)
+    pruned = compress.prune_student(ctx.model("distill"), config, used_token_ids=used)
     compress.fit_student(pruned, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.prune_epochs,
                          max_length=values.max_length, seed=values.seed)
     student = compress.strip_student(pruned)
