@@ -9,7 +9,6 @@ Example:
         --output_dir=runs/tinybert4
 """
 
-import os
 import time
 
 from absl import app, flags, logging
@@ -54,9 +53,8 @@ def run(values):
     """Distils, evaluates and writes the student; returns the metrics dict."""
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.distill.training import distill
-    from tfdistill.models.bert.checkpoint import write_pretrained_files
+    from tfdistill.training.outputs import write_model_folder
     from tfdistill.training import evaluation, finetune
-    from tfdistill.utils import atomic
 
     start = time.perf_counter()
     output_dir = check_output_dir(values.output_dir)
@@ -82,10 +80,7 @@ def run(values):
                 model, tokenizer, getattr(data, split), values.max_length)
     metrics["retention"] = metrics["student_test_accuracy"] / metrics["teacher_test_accuracy"]
     metrics["wall_seconds"] = time.perf_counter() - start
-    with atomic.atomic_dir(output_dir) as tmp:
-        write_pretrained_files(student, tmp, tokenizer)
-        data.save_label_names(os.path.join(tmp, "labels.txt"))
-        atomic.write_json(os.path.join(tmp, "metrics.json"), metrics)
+    write_model_folder(output_dir, student, tokenizer, data, metrics)
     print(f"Student test accuracy: {metrics['student_test_accuracy']:.4f} vs teacher "
           f"{metrics['teacher_test_accuracy']:.4f} (retention {metrics['retention']:.3f}; "
           f"{metrics['student_non_embedding_params'] / 1e6:.2f}M vs "

@@ -9,7 +9,6 @@ Example:
         --label_column=stars --epochs=4 --output_dir=runs/stars_teacher
 """
 
-import os
 import time
 
 from absl import app, flags, logging
@@ -36,9 +35,8 @@ FLAGS = flags.FLAGS
 def run(values):
     """Fine-tunes and evaluates the teacher; returns the metrics dict it wrote."""
     from tfdistill.data.pipeline import check_max_length
-    from tfdistill.models.bert.checkpoint import write_pretrained_files
+    from tfdistill.training.outputs import write_model_folder
     from tfdistill.training import evaluation, finetune
-    from tfdistill.utils import atomic
 
     start = time.perf_counter()
     output_dir = check_output_dir(values.output_dir)
@@ -70,10 +68,7 @@ def run(values):
         "flags": {name: values[name].value for name in ("max_length", "epochs", "batch_size",
                                                        "learning_rate", "seed")},
     }
-    with atomic.atomic_dir(output_dir) as tmp:
-        write_pretrained_files(model, tmp, tokenizer)
-        data.save_label_names(os.path.join(tmp, "labels.txt"))
-        atomic.write_json(os.path.join(tmp, "metrics.json"), metrics)
+    write_model_folder(output_dir, model, tokenizer, data, metrics)
     print(f"Teacher test accuracy: {metrics['test_accuracy']:.4f} "
           f"(validation {metrics['validation_accuracy']:.4f}, best epoch {result.best_epoch + 1}, "
           f"{result.train_seconds:.0f} s training) -> {output_dir}")

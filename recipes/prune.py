@@ -21,6 +21,7 @@ import time
 from absl import app, flags
 
 from tfdistill.cli import data_flags
+from tfdistill.training.outputs import write_model_folder
 from tfdistill.cli.output_dir import check_output_dir
 from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
@@ -93,7 +94,7 @@ def run(values):
         "history": result["history"], "train_seconds": result["train_seconds"],
     }
     metrics["wall_seconds"] = time.perf_counter() - start
-    compress_cli.write_outputs(output_dir, stripped, tokenizer, data, metrics)
+    write_model_folder(output_dir, stripped, tokenizer, data, metrics)
     print(compress.format_sparsity_table(report))
     print(f"Pruned test accuracy {metrics['pruned_test_accuracy']:.4f} vs dense "
           f"{metrics['dense_test_accuracy']:.4f}; kernel sparsity {metrics['kernel_sparsity']:.1%}, "

@@ -22,6 +22,7 @@ import time
 from absl import app, flags, logging
 
 from tfdistill.cli import data_flags
+from tfdistill.training.outputs import write_model_folder
 from tfdistill.cli.output_dir import check_output_dir
 from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
@@ -83,7 +84,7 @@ def run(values):
     metrics["model_sparsity"] = {when: compress.overall_sparsity(report) for when, report in sparsity.items()}
     metrics.update(history=result["history"], train_seconds=result["train_seconds"],
                    wall_seconds=time.perf_counter() - start)
-    compress_cli.write_outputs(
+    write_model_folder(
         output_dir, compress.dequantized_copy(qat), tokenizer, data, metrics,
         extra=lambda folder: compress.save_quantized(qat, os.path.join(folder, QAT_MODEL_FILE)))
     print(f"QAT test accuracy {metrics['qat_test_accuracy']:.4f} vs float {metrics['float_test_accuracy']:.4f} "

@@ -8,11 +8,11 @@ student drops in wherever a `BertModel` is used (the Distiller, `logits_model`, 
 `write_pretrained_files` once the wrappers are stripped).
 """
 
-import tensorflow as tf
 import tf_keras as keras
 
 from tfdistill.models.bert.bert_config import BertConfig
 from tfdistill.models.bert.bert_layers import CUSTOM_OBJECTS
+from tfdistill.models.bert.bert_model import with_default_token_types
 
 
 @keras.utils.register_keras_serializable(package="tfdistill")
@@ -45,9 +45,7 @@ class CompressedBert(keras.Model):
         self.input_spec = None
 
     def call(self, inputs, training=None, mask=None):
-        if isinstance(inputs, dict) and "token_type_ids" not in inputs:
-            inputs = dict(inputs, token_type_ids=tf.zeros_like(inputs["input_ids"]))
-        return super().call(inputs, training=training, mask=mask)
+        return super().call(with_default_token_types(inputs), training=training, mask=mask)
 
     def get_config(self):
         config = super().get_config()

@@ -123,25 +123,3 @@ def accuracies(model, tokenizer, data, max_length, prefix):
 
     return {f"{prefix}_{split}_accuracy": evaluation.accuracy(model, tokenizer, getattr(data, split), max_length)
             for split in ("validation", "test")}
-
-
-def write_outputs(output_dir, float_model, tokenizer, data, metrics, extra=None):
-    """Publishes the output folder atomically: HF-format weights, tokenizer, labels, metrics.
-
-    Args:
-        output_dir: str, the checked output folder.
-        float_model: a BERT without wrappers (stripped or dequantized), for `model.safetensors`.
-        tokenizer: `tfdistill.Tokenizer`.
-        data: the dataset (for `labels.txt`).
-        metrics: dict written as `metrics.json`.
-        extra: optional callable `extra(folder)` writing more files into the temporary folder.
-    """
-    from tfdistill.models.bert.checkpoint import write_pretrained_files
-    from tfdistill.utils import atomic
-
-    with atomic.atomic_dir(output_dir) as tmp:
-        write_pretrained_files(float_model, tmp, tokenizer)
-        data.save_label_names(os.path.join(tmp, "labels.txt"))
-        if extra is not None:
-            extra(tmp)
-        atomic.write_json(os.path.join(tmp, "metrics.json"), metrics)

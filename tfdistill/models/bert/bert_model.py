@@ -67,9 +67,7 @@ class BertModel(keras.Model):
         self.input_spec = None
 
     def call(self, inputs, training=None, mask=None):
-        if isinstance(inputs, dict) and "token_type_ids" not in inputs:
-            inputs = dict(inputs, token_type_ids=tf.zeros_like(inputs["input_ids"]))
-        return super().call(inputs, training=training, mask=mask)
+        return super().call(with_default_token_types(inputs), training=training, mask=mask)
 
     def get_config(self):
         return {"config": self.bert_config.get_config(), "name": self.name}
@@ -77,6 +75,13 @@ class BertModel(keras.Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         return cls(**config)
+
+
+def with_default_token_types(inputs):
+    """Returns the input dict with zero `token_type_ids` added when they are missing."""
+    if isinstance(inputs, dict) and "token_type_ids" not in inputs:
+        return dict(inputs, token_type_ids=tf.zeros_like(inputs["input_ids"]))
+    return inputs
 
 
 def _bert_graph(config):

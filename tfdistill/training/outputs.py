@@ -1,0 +1,29 @@
+"""Publishing a trained model's folder: the one layout every recipe writes."""
+
+import os
+
+from tfdistill.models.bert.checkpoint import write_pretrained_files
+from tfdistill.utils import atomic
+
+
+def write_model_folder(output_dir, model, tokenizer, data, metrics, extra=None):
+    """Publishes a model folder atomically: HF-format weights and config, tokenizer files,
+    `labels.txt` and `metrics.json` (written last).
+
+    Args:
+        output_dir: str, the (already checked) output folder; replaced if it exists.
+        model: a BERT without tfmot wrappers, for `model.safetensors`.
+        tokenizer: `tfdistill.Tokenizer`.
+        data: `TextClassificationData` (for `labels.txt`).
+        metrics: dict written as `metrics.json`.
+        extra: optional callable `extra(folder)` writing more files into the temporary folder.
+
+    Example:
+    >>> write_model_folder("runs/student", student, tokenizer, data, {"test_accuracy": 0.81})  # doctest: +SKIP
+    """
+    with atomic.atomic_dir(output_dir) as tmp:
+        write_pretrained_files(model, tmp, tokenizer)
+        data.save_label_names(os.path.join(tmp, "labels.txt"))
+        if extra is not None:
+            extra(tmp)
+        atomic.write_json(os.path.join(tmp, "metrics.json"), metrics)
