@@ -38,6 +38,7 @@ flags.DEFINE_integer("prune_epochs", 1, "Pruning epochs (with teacher guidance).
 flags.DEFINE_integer("qat_epochs", 1, "Quantization-aware training epochs (with teacher guidance).")
 flags.DEFINE_float("qat_learning_rate", 5e-5, "QAT AdamW peak learning rate.")
 flags.DEFINE_integer("calibration_steps", 20, "Batches that calibrate the QAT ranges before training.")
+flags.DEFINE_integer("num_representative", 200, "Training examples that calibrate the int8 exports.")
 flags.DEFINE_integer("benchmark_threads", 1, "Threads for the latency benchmark.")
 flags.DEFINE_integer("benchmark_runs", 50, "Timed runs per model.")
 flags.DEFINE_list("skip", [], "Stages to switch off: prune, qat.")

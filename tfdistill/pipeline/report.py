@@ -60,6 +60,7 @@ def build_report(ctx, stage_seconds, wall_seconds):
         "best_quantized_student": best and best["name"],
         "retention": best and best["accuracy"] / teacher["accuracy"],
         "latency_gain": best and teacher["latency_ms_p50"] / best["latency_ms_p50"],
+        "refused_exports": ctx.outputs("export").get("refused", {}),
     }
 
 
@@ -77,6 +78,8 @@ def markdown(report):
             _fmt(entry["latency_ms_p90"], ".2f"), _fmt(entry["tflite_size_bytes"], ".2f", 1e-6),
             _fmt(entry["gzip_size_bytes"], ".2f", 1e-6), _fmt(entry["sparsity"], ".2f"),
             _fmt(entry["params"], ".2f", 1e-6) + ("M" if entry["params"] else "")]) + " |")
+    for name, refusal in report.get("refused_exports", {}).items():
+        lines += ["", f"Not exported: {name} ({refusal['reason']})"]
     if report["retention"] is not None:
         lines += ["", f"Best quantized student: {report['best_quantized_student']}, retention "
                       f"{report['retention']:.3f} of the teacher's accuracy, {report['latency_gain']:.1f}x faster than the "

@@ -18,7 +18,7 @@ STAGE_FLAGS = {
                 "intermediate_epochs", "epochs", "learning_rate"),
     "prune": ("target_sparsity", "prune_epochs"),
     "qat": ("qat_epochs", "qat_learning_rate", "calibration_steps"),
-    "export": (),
+    "export": ("num_representative",),
     "evaluate": (),
     "benchmark": ("benchmark_threads", "benchmark_runs"),
 }

@@ -109,17 +109,27 @@ def export_plan(ctx):
 
 
 def export_stage(ctx, folder):
-    """Exports every model of `export_plan` as a validated model package."""
+    """Exports every model of `export_plan` as a validated model package.
+
+    A mode whose `.tflite` disagrees with its Keras model is refused (nothing written) and
+    recorded with the reason; the other modes go on.
+    """
     from tfdistill import export
 
-    packages = {}
+    packages, refused = {}, {}
     for name, stage, mode in export_plan(ctx):
-        result = export.export_tflite(
-            ctx.model(stage), os.path.join(folder, name), mode, ctx.values.max_length, ctx.tokenizer,
-            ctx.data.train, ctx.data.validation, None, labels=ctx.data.label_names, source=f"{stage}")
-        packages[name] = {"stage": stage, "mode": mode, "path": name, "params": result.card.get("params"),
+        try:
+            result = export.export_tflite(
+                ctx.model(stage), os.path.join(folder, name), mode, ctx.values.max_length, ctx.tokenizer,
+                ctx.data.train, ctx.data.validation, None, labels=ctx.data.label_names, source=stage,
+                num_representative=ctx.values.num_representative)
+        except export.ExportValidationError as error:
+            print(f"   {name}: refused: {error}", flush=True)
+            refused[name] = {"stage": stage, "mode": mode, "reason": str(error)}
+            continue
+        packages[name] = {"stage": stage, "mode": mode, "path": name,
                           "agreement": result.card.get("validation", {}).get("agreement")}
-    return {"packages": packages}
+    return {"packages": packages, "refused": refused}
 
 
 def evaluate_stage(ctx, folder):
