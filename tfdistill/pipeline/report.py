@@ -56,6 +56,8 @@ def build_report(ctx, stage_seconds, wall_seconds):
     return {
         "dataset": {"name": ctx.data.name, "num_classes": ctx.data.num_classes, **split_sizes},
         "machine": machine(), "wall_seconds": wall_seconds, "stage_seconds": stage_seconds,
+        # A resumed run's wall time covers only what it redid; the stages' own times add up the whole.
+        "total_stage_seconds": sum(stage_seconds.values()),
         "teacher": teacher, "students": students,
         "best_quantized_student": best and best["name"],
         "retention": best and best["accuracy"] / teacher["accuracy"],
@@ -68,7 +70,8 @@ def markdown(report):
     """The report as a Markdown page with one table."""
     lines = [f"# tfdistill pipeline report: {report['dataset']['name']}", "",
              f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores. "
-             f"Wall time {report['wall_seconds'] / 60:.1f} min: " +
+             f"Stages took {report['total_stage_seconds'] / 60:.1f} min "
+             f"(this invocation {report['wall_seconds'] / 60:.1f} min): " +
              ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in report["stage_seconds"].items()) + ".", "",
              "| model | stage | mode | test accuracy | p50 ms | p90 ms | .tflite MB | gzip MB | sparsity | params |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -97,6 +100,7 @@ def pareto_plot(report, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.FuncFormatter)
 
     points = [report["teacher"]] + [e for e in report["students"] if e["latency_ms_p50"] is not None]
     colours = {"teacher": "black", "distill": "tab:blue", "prune": "tab:orange", "qat": "tab:green"}
@@ -116,6 +120,11 @@ def pareto_plot(report, path):
     margin = max(0.02, (max(accuracies) - min(accuracies)) * 0.4)
     axes.set_ylim(min(accuracies) - margin, max(accuracies) + margin)
     axes.set_xscale("log")
+    latencies = [e["latency_ms_p50"] for e in points]
+    axes.set_xlim(min(latencies) / 1.6, max(latencies) * 1.6)  # room for the labels at both ends
+    formatter = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    axes.xaxis.set_major_formatter(formatter)
+    axes.xaxis.set_minor_formatter(formatter)
     axes.set_xlabel(f"p50 latency, ms (log scale; {report['teacher']['threads']} thread, XNNPACK)")
     axes.set_ylabel("test accuracy (LiteRT interpreter)")
     axes.set_title(f"{report['dataset']['name']}: accuracy vs latency (marker area ~ .tflite size)")
