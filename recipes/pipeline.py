@@ -84,15 +84,13 @@ def check_inputs(values):
 def check_student_shape(values, teacher_config, terms):
     """Builds the student's config and the loss terms against it, without any weights."""
     from tfdistill.distill import losses
-    from tfdistill.distill.distiller import student_spec_of
-    from tfdistill.distill.student import _student_config
+    from tfdistill.distill.student import student_config
 
-    class _Shape:
-        bert_config = _student_config(teacher_config, values.student_layers, values.student_hidden,
-                                      values.student_heads, values.student_intermediate)
-    spec = student_spec_of(_Shape)
+    config = student_config(teacher_config, values.student_layers, values.student_hidden, values.student_heads,
+                            values.student_intermediate)
+    spec = losses.ModelSpec(config.num_layers, config.hidden_size, config.num_heads, config.num_labels)
     teacher_spec = losses.ModelSpec(teacher_config.num_layers, teacher_config.hidden_size, teacher_config.num_heads,
-                                    spec.num_labels)
+                                    config.num_labels)
     for term in terms:
         losses.get(term).build_for(spec, teacher_spec)
 

@@ -46,7 +46,7 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
     >>> narrow = student_from_teacher(teacher, num_layers=4, hidden_size=192)  # doctest: +SKIP
     """
     teacher_config = teacher if isinstance(teacher, BertConfig) else teacher.bert_config
-    config = _student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size)
+    config = student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size)
     if embedding_init not in EMBEDDING_INITS:
         raise ValueError(f"embedding_init must be one of {EMBEDDING_INITS}, got {embedding_init!r}.")
     same_width = config.hidden_size == teacher_config.hidden_size
@@ -66,7 +66,9 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
     return student
 
 
-def _student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size):
+def student_config(teacher_config, num_layers, hidden_size=None, num_heads=None, intermediate_size=None):
+    """Returns the `BertConfig` `student_from_teacher` builds (defaults as documented there),
+    without building anything: recipes use it to check flags before training."""
     hidden_size = hidden_size or teacher_config.hidden_size
     if hidden_size > teacher_config.hidden_size or num_layers > teacher_config.num_layers:
         raise ValueError(

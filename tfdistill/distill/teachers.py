@@ -24,10 +24,6 @@ class Teacher:
         """Returns the output dict for a batch of features, in inference mode."""
         raise NotImplementedError
 
-    @property
-    def variables(self):
-        return self.model.variables
-
 
 class BertTeacher(Teacher):
     """A tfdistill `BertModel` (from `build_bert`/`load_pretrained`)."""
@@ -98,10 +94,6 @@ class KerasHubTeacher(Teacher):
             result["logits"] = self.classifier({"token_ids": token_ids, "segment_ids": segment_ids,
                                                 "padding_mask": mask}, training=False)
         return result
-
-    @property
-    def variables(self):
-        return self.model.weights
 
 
 def as_teacher(model):
