@@ -7,7 +7,7 @@ import tf_keras as keras
 
 from tfdistill.data.pipeline import check_max_length, make_tf_dataset
 from tfdistill.models.bert.bert_model import logits_model
-from tfdistill.training import evaluation, optimization
+from tfdistill.training import optimization
 from tfdistill.training.callbacks import KeepBestWeights
 
 
@@ -94,4 +94,4 @@ def count_params(model):
     return total, total - embedding
 
 
-__all__ = ["FineTuneResult", "fine_tune_classifier", "count_params", "evaluation"]
+__all__ = ["FineTuneResult", "fine_tune_classifier", "count_params"]
