@@ -39,20 +39,11 @@ def build_student(teacher, values):
                                 embedding_init=values.embedding_init, layer_map=values.layer_map)
 
 
-def load_teacher(path, data):
-    """Loads the teacher and checks its head matches the dataset."""
-    teacher = tfdistill.load_pretrained(path)
-    if teacher.bert_config.num_labels != data.num_classes:
-        raise ValueError(
-            f"The teacher at {path} has {teacher.bert_config.num_labels or 'no'} classification labels but the "
-            f"dataset has {data.num_classes}; fine-tune it first with recipes/finetune_teacher.py.")
-    return teacher
-
-
 def run(values):
     """Distils, evaluates and writes the student; returns the metrics dict."""
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.distill.training import distill
+    from tfdistill.training.classifier import load_classifier
     from tfdistill.training.outputs import write_model_folder
     from tfdistill.training import evaluation, finetune
 
@@ -62,7 +53,8 @@ def run(values):
     check_max_length(values.max_length, tfdistill.load_config(values.teacher).max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
-    teacher = load_teacher(values.teacher, data)
+    teacher = load_classifier(values.teacher, data, role="teacher",
+                              fix="fine-tune it first with recipes/finetune_teacher.py.")
     student = build_student(teacher, values)
     logging.info("Student %s; losses %s", student.bert_config, terms)
     result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,

@@ -21,6 +21,7 @@ import time
 from absl import app, flags
 
 from tfdistill.cli import data_flags
+from tfdistill.training.classifier import load_classifier
 from tfdistill.training.outputs import write_model_folder
 from tfdistill.cli.output_dir import check_output_dir
 from tfdistill.cli.script import run_or_exit
@@ -65,7 +66,7 @@ def run(values):
     compress_cli.check_log_dir(values.tensorboard_dir, output_dir)
     compress_cli.check_student_folder(values.student)
     data = data_flags.load_data_from_flags(values)
-    student = compress_cli.load_classifier(values.student, data)
+    student = load_classifier(values.student, data)
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
     teacher = compress_cli.load_teacher(values, student, data)
     steps = values.epochs * -(-len(data.train) // values.batch_size)

@@ -22,6 +22,7 @@ import time
 from absl import app, flags, logging
 
 from tfdistill.cli import data_flags
+from tfdistill.training.classifier import load_classifier
 from tfdistill.training.outputs import write_model_folder
 from tfdistill.cli.output_dir import check_output_dir
 from tfdistill.cli.script import run_or_exit
@@ -54,7 +55,7 @@ def run(values):
     from tfdistill.data.pipeline import make_tf_dataset
 
     data = data_flags.load_data_from_flags(values)
-    student = compress_cli.load_classifier(values.student, data)
+    student = load_classifier(values.student, data)
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
     teacher = compress_cli.load_teacher(values, student, data)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,

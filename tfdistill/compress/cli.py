@@ -8,6 +8,7 @@ import os
 from absl import flags
 
 from tfdistill.cli import data_flags
+from tfdistill.training.classifier import load_classifier
 
 SELF_TEACHER = "self"
 NO_TEACHER = "none"
@@ -79,28 +80,6 @@ def check_student_folder(path):
         raise FileNotFoundError(f"--student folder {path!r} does not exist; pass a trained student "
                                 "(e.g. the --output_dir of recipes/distill.py).")
     return load_config(path)
-
-
-def load_classifier(path, data, role="student"):
-    """Loads a BERT classifier folder and checks its head matches the dataset's classes.
-
-    Args:
-        path: str, a Hugging Face-format folder.
-        data: the dataset.
-        role: str, `"student"` or `"teacher"`, for the messages.
-
-    Raises:
-        FileNotFoundError: no model folder at `path`.
-        ValueError: the head does not match.
-    """
-    import tfdistill
-
-    model = tfdistill.load_pretrained(path)
-    if model.bert_config.num_labels != data.num_classes:
-        raise ValueError(
-            f"The {role} at {path} has {model.bert_config.num_labels or 'no'} classification labels but the "
-            f"dataset has {data.num_classes}; train it on this dataset first.")
-    return model
 
 
 def load_teacher(values, student, data):
