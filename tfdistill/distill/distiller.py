@@ -133,7 +133,7 @@ def student_spec_of(model):
     if config is None:
         raise TypeError(f"The student {model.name!r} has no bert_config; build it with tfdistill.build_bert or "
                         "tfdistill.student_from_teacher.")
-    return losses_lib.ModelSpec(config.num_layers, config.hidden_size, config.num_heads, config.num_labels)
+    return losses_lib.bert_spec(config)
 
 
 def _unpack(data):

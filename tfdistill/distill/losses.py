@@ -17,7 +17,16 @@ import tf_keras as keras
 
 from tfdistill.distill.layer_map import resolve_layer_map
 
-ModelSpec = collections.namedtuple("ModelSpec", ["num_layers", "hidden_size", "num_heads", "num_labels"])
+# `attention_size` is the width of the queries/keys/values (heads x head size); None means
+# BERT's rule, equal to `hidden_size`.
+ModelSpec = collections.namedtuple("ModelSpec", ["num_layers", "hidden_size", "num_heads", "num_labels",
+                                                 "attention_size"], defaults=(None,))
+
+
+def bert_spec(config):
+    """Returns the `ModelSpec` of a tfdistill `BertConfig`."""
+    return ModelSpec(config.num_layers, config.hidden_size, config.num_heads, config.num_labels,
+                     config.attention_size)
 
 _REGISTRY = {}
 
@@ -389,13 +398,14 @@ class MiniLMRelation(DistillationLoss):
         self.requires = tuple(self.KINDS[kind] for kind in self.relations)
 
     def build_for(self, student_spec, teacher_spec):
+        widths = {who: spec.attention_size or spec.hidden_size
+                  for who, spec in (("student", student_spec), ("teacher", teacher_spec))}
         heads = self.relation_heads or max(
-            h for h in range(1, teacher_spec.num_heads + 1)
-            if student_spec.hidden_size % h == 0 and teacher_spec.hidden_size % h == 0)
-        for who, spec in (("student", student_spec), ("teacher", teacher_spec)):
-            if spec.hidden_size % heads:
-                raise ValueError(f"minilm_relation: relation_heads={heads} does not divide the {who}'s width "
-                                 f"{spec.hidden_size}; choose relation_heads dividing both widths.")
+            h for h in range(1, teacher_spec.num_heads + 1) if all(width % h == 0 for width in widths.values()))
+        for who, width in widths.items():
+            if width % heads:
+                raise ValueError(f"minilm_relation: relation_heads={heads} does not divide the {who}'s attention "
+                                 f"width {width}; choose relation_heads dividing both widths.")
         self.heads = heads
         self.student_index = _block_index(self.student_layer, student_spec.num_layers, "student_layer")
         self.teacher_index = _block_index(self.teacher_layer, teacher_spec.num_layers, "teacher_layer")

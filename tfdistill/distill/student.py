@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from tfdistill.distill import importance
 from tfdistill.distill.layer_map import resolve_layer_map
 from tfdistill.models.bert.bert_config import BertConfig
 from tfdistill.models.bert.bert_model import build_bert, layer_prefix
@@ -13,12 +14,18 @@ _BLOCK_LAYERS = ("query", "key", "value", "attention_output", "attention_layer_n
 
 
 def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, intermediate_size=None,
-                         embedding_init="auto", layer_map="uniform", name="student"):
+                         head_size=None, embedding_init="auto", layer_map="uniform", importance_data=None,
+                         name="student"):
     """Builds a student BERT shaped after a teacher and initialised from it.
 
-    - Same width (and feed-forward size) as the teacher: embeddings, pooler and classifier
-      are copied, and student block m starts as the teacher block the layer map gives it
-      (DistilBERT's initialisation, with TinyBERT's uniform map by default).
+    - Same width as the teacher: embeddings, pooler and classifier are copied, and student
+      block m starts as the teacher block the layer map gives it (DistilBERT's
+      initialisation, TinyBERT's uniform map by default). When the student has fewer heads
+      or a narrower feed-forward block, it keeps the teacher's most important heads and
+      feed-forward units (structured pruning at initialisation, as in Michel et al. 2019 and
+      CoFi): a head is scored by the size of what it adds to the block's output, a unit by
+      its mean |activation| times the norm of its output weights, measured on
+      `importance_data` (or from weight norms alone when no data is given).
     - Narrower: the blocks start fresh; the embedding tables start as the teacher's projected
       onto the top principal directions of its word embeddings (`embedding_init="pca"`):
       a low-rank projection keeps the most variance a `hidden_size`-wide table can hold.
@@ -29,9 +36,13 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
         hidden_size: int, student width (default: the teacher's).
         num_heads: int, student heads (default: the teacher's if it divides the width).
         intermediate_size: int (default: 4x the width, or the teacher's at the same width).
+        head_size: int, width of one head (default: the teacher's at the teacher's width, so
+            fewer heads means a subset of the teacher's; else `hidden_size // num_heads`).
         embedding_init: `"auto"` (copy at the same width, else PCA), `"copy"`, `"pca"`, or
             `"random"`.
         layer_map: which teacher block seeds each student block (see `resolve_layer_map`).
+        importance_data: optional dict of int arrays `input_ids`, `attention_mask` (and
+            `token_type_ids`), a few hundred training examples to score heads and units on.
         name: str, the model name.
 
     Returns:
@@ -43,10 +54,12 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
 
     Example:
     >>> student = student_from_teacher(teacher, num_layers=4)  # doctest: +SKIP
+    >>> pruned = student_from_teacher(teacher, num_layers=4, num_heads=6,
+    ...                               intermediate_size=384)  # doctest: +SKIP
     >>> narrow = student_from_teacher(teacher, num_layers=4, hidden_size=192)  # doctest: +SKIP
     """
     teacher_config = teacher if isinstance(teacher, BertConfig) else teacher.bert_config
-    config = student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size)
+    config = student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size, head_size)
     if embedding_init not in EMBEDDING_INITS:
         raise ValueError(f"embedding_init must be one of {EMBEDDING_INITS}, got {embedding_init!r}.")
     same_width = config.hidden_size == teacher_config.hidden_size
@@ -57,16 +70,18 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
     if isinstance(teacher, BertConfig) or embedding_init == "random":
         return student
     if same_width:
-        _copy_layers(teacher, student, _EMBEDDING_TABLES + ("embeddings_layer_norm",))
-        if config.intermediate_size == teacher_config.intermediate_size:
-            _copy_blocks(teacher, student, layer_map)
-            _copy_layers(teacher, student, ("pooler",) + (("classifier",) if config.num_labels else ()))
+        _copy_layers(teacher, student, _EMBEDDING_TABLES + ("embeddings_layer_norm", "pooler"))
+        if config.num_labels:
+            _copy_layers(teacher, student, ("classifier",))
+        if _blocks_fit_inside(config, teacher_config):
+            _copy_blocks(teacher, student, layer_map, importance_data)
     else:
         _pca_embeddings(teacher, student, config.hidden_size)
     return student
 
 
-def student_config(teacher_config, num_layers, hidden_size=None, num_heads=None, intermediate_size=None):
+def student_config(teacher_config, num_layers, hidden_size=None, num_heads=None, intermediate_size=None,
+                   head_size=None):
     """Returns the `BertConfig` `student_from_teacher` builds (defaults as documented there),
     without building anything: recipes use it to check flags before training."""
     hidden_size = hidden_size or teacher_config.hidden_size
@@ -74,14 +89,24 @@ def student_config(teacher_config, num_layers, hidden_size=None, num_heads=None,
         raise ValueError(
             f"A student of {num_layers} layers x {hidden_size} is not smaller than the teacher "
             f"({teacher_config.num_layers} x {teacher_config.hidden_size}); choose fewer layers or a narrower width.")
+    same = hidden_size == teacher_config.hidden_size
     if num_heads is None:
         num_heads = teacher_config.num_heads if hidden_size % teacher_config.num_heads == 0 else max(
             h for h in range(1, hidden_size + 1) if hidden_size % h == 0 and hidden_size // h >= 32)
+    if head_size is None and same:
+        head_size = teacher_config.head_size
+    if head_size is not None and head_size * num_heads == hidden_size:
+        head_size = None  # BERT's own rule: keep the config loadable by transformers
     if intermediate_size is None:
-        same = hidden_size == teacher_config.hidden_size
         intermediate_size = teacher_config.intermediate_size if same else 4 * hidden_size
     return teacher_config.replace(num_layers=num_layers, hidden_size=hidden_size, num_heads=num_heads,
-                                  intermediate_size=intermediate_size)
+                                  intermediate_size=intermediate_size, attention_head_size=head_size)
+
+
+def _blocks_fit_inside(config, teacher_config):
+    """Whether each student block is a subset of a teacher block's heads and units."""
+    return (config.head_size == teacher_config.head_size and config.num_heads <= teacher_config.num_heads
+            and config.intermediate_size <= teacher_config.intermediate_size)
 
 
 def _copy_layers(source, target, names):
@@ -89,12 +114,32 @@ def _copy_layers(source, target, names):
         target.get_layer(name).set_weights(source.get_layer(name).get_weights())
 
 
-def _copy_blocks(teacher, student, layer_map):
-    teacher_blocks = resolve_layer_map(layer_map, student.bert_config.num_layers, teacher.bert_config.num_layers)
+def _copy_blocks(teacher, student, layer_map, importance_data):
+    config = student.bert_config
+    teacher_blocks = resolve_layer_map(layer_map, config.num_layers, teacher.bert_config.num_layers)
+    scores = importance.block_scores(teacher, [block - 1 for block in teacher_blocks], importance_data)
     for student_block, teacher_block in enumerate(teacher_blocks):
+        head_scores, unit_scores = scores[teacher_block - 1]
+        heads = _top(head_scores, config.num_heads)
+        units = _top(unit_scores, config.intermediate_size)
+        columns = (heads[:, None] * config.head_size + np.arange(config.head_size)).ravel()
+        source, target = layer_prefix(teacher_block - 1), layer_prefix(student_block)
         for part in _BLOCK_LAYERS:
-            student.get_layer(f"{layer_prefix(student_block)}_{part}").set_weights(
-                teacher.get_layer(f"{layer_prefix(teacher_block - 1)}_{part}").get_weights())
+            weights = teacher.get_layer(f"{source}_{part}").get_weights()
+            if part in ("query", "key", "value"):
+                weights = [weights[0][:, columns], weights[1][columns]]
+            elif part == "attention_output":
+                weights = [weights[0][columns], weights[1]]
+            elif part == "intermediate":
+                weights = [weights[0][:, units], weights[1][units]]
+            elif part == "output":
+                weights = [weights[0][units], weights[1]]
+            student.get_layer(f"{target}_{part}").set_weights(weights)
+
+
+def _top(scores, count):
+    """Indices of the `count` highest scores, in their original order (keeps a full copy exact)."""
+    return np.sort(np.argsort(-np.asarray(scores), kind="stable")[:count])
 
 
 def _pca_embeddings(teacher, student, width):

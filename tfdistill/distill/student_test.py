@@ -24,6 +24,47 @@ def test_same_width_copies_embeddings_and_uniformly_mapped_blocks(teacher):
                                   teacher.get_layer("classifier").get_weights()[0])
 
 
+def _teacher_with_idle_head_and_units(idle_head, idle_units):
+    """A tiny teacher whose block 0 has one head and some feed-forward units that add nothing."""
+    model = tfdistill.build_bert(TEACHER_CONFIG, name="teacher_idle")
+    size = TEACHER_CONFIG.head_size
+    head = slice(idle_head * size, (idle_head + 1) * size)
+    value, value_bias = model.get_layer("layer_0_value").get_weights()
+    value[:, head], value_bias[head] = 0.0, 0.0
+    model.get_layer("layer_0_value").set_weights([value, value_bias])
+    output, output_bias = model.get_layer("layer_0_output").get_weights()
+    output[idle_units] = 0.0
+    model.get_layer("layer_0_output").set_weights([output, output_bias])
+    return model
+
+
+@pytest.mark.parametrize("with_data", [False, True])
+def test_fewer_heads_and_units_keep_the_teachers_important_ones(with_data):
+    idle_units = np.arange(5, 21)
+    teacher = _teacher_with_idle_head_and_units(idle_head=2, idle_units=idle_units)
+    features, _ = tiny_batch(8)
+    student = student_from_teacher(teacher, num_layers=1, num_heads=3, intermediate_size=48, layer_map=[1],
+                                   importance_data=features if with_data else None)
+    config = student.bert_config
+    assert (config.num_heads, config.head_size, config.attention_size) == (3, 8, 24)
+    # The idle head and units added nothing, so dropping them leaves block 0's output unchanged.
+    np.testing.assert_allclose(student(features)["hidden_states"][1], teacher(features)["hidden_states"][1],
+                               atol=1e-5)
+    expected_keys = np.concatenate([teacher.get_layer("layer_0_key").get_weights()[0][:, :16],
+                                    teacher.get_layer("layer_0_key").get_weights()[0][:, 24:]], axis=1)
+    np.testing.assert_array_equal(student.get_layer("layer_0_key").get_weights()[0], expected_keys)
+
+
+def test_pruned_student_round_trips_through_a_checkpoint(tmp_path, teacher):
+    student = student_from_teacher(teacher, num_layers=2, num_heads=2, intermediate_size=16)
+    assert student.bert_config.to_hf_dict()["attention_head_size"] == 8
+    tfdistill.save_pretrained(student, str(tmp_path))
+    loaded = tfdistill.load_pretrained(str(tmp_path))
+    assert loaded.bert_config.replace(label_names=None) == student.bert_config
+    features, _ = tiny_batch(2)
+    np.testing.assert_allclose(loaded(features)["logits"], student(features)["logits"], atol=1e-6)
+
+
 def test_narrow_student_gets_pca_embeddings(teacher):
     student = student_from_teacher(teacher, num_layers=2, hidden_size=16)
     words = teacher.get_layer("word_embeddings").get_weights()[0]

@@ -9,7 +9,7 @@ inside `KerasHubTeacher`.
 
 import tensorflow as tf
 
-from tfdistill.distill.losses import ModelSpec
+from tfdistill.distill.losses import ModelSpec, bert_spec
 
 
 class Teacher:
@@ -33,8 +33,7 @@ class BertTeacher(Teacher):
 
     def __init__(self, model):
         config = model.bert_config
-        super().__init__(model, ModelSpec(config.num_layers, config.hidden_size, config.num_heads,
-                                          config.num_labels))
+        super().__init__(model, bert_spec(config))
         if not config.num_labels:
             self.provides = tuple(k for k in self.provides if k != "logits")
 

@@ -24,7 +24,8 @@ class BertConfig:
         vocab_size: int, number of WordPiece ids.
         hidden_size: int, width of every hidden state.
         num_layers: int, number of transformer blocks.
-        num_heads: int, attention heads per block; must divide `hidden_size`.
+        num_heads: int, attention heads per block; must divide `hidden_size` unless
+            `attention_head_size` is given.
         intermediate_size: int, width of the feed-forward block.
         max_position_embeddings: int, longest sequence the position table covers.
         type_vocab_size: int, number of segment (token type) ids.
@@ -37,6 +38,11 @@ class BertConfig:
         label_names: optional tuple of `num_labels` strings.
         initializer_range: float > 0, stddev of the truncated-normal kernel initializer.
         pad_token_id: int, id of `[PAD]`.
+        attention_head_size: optional int, the width of one head. Default `hidden_size //
+            num_heads` (BERT's rule). Set it to give a block fewer heads than the width implies,
+            e.g. a student that keeps 6 of its teacher's 12 heads of 32 at width 384; the
+            queries, keys and values are then `num_heads * attention_head_size` wide.
+            `transformers`' BERT cannot load such a model; tfdistill can.
 
     Raises:
         ValueError: a size is not positive, heads do not divide the width, a rate is outside
@@ -64,6 +70,7 @@ class BertConfig:
     label_names: Optional[Tuple[str, ...]] = None
     initializer_range: float = 0.02
     pad_token_id: int = 0
+    attention_head_size: Optional[int] = None
 
     def __post_init__(self):
         for name in ("vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size",
@@ -71,7 +78,12 @@ class BertConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"BertConfig.{name} must be a positive int, got {value!r}.")
-        if self.hidden_size % self.num_heads:
+        if self.attention_head_size is not None:
+            if isinstance(self.attention_head_size, bool) or not isinstance(self.attention_head_size, int) \
+                    or self.attention_head_size <= 0:
+                raise ValueError(f"BertConfig.attention_head_size must be a positive int or None, "
+                                 f"got {self.attention_head_size!r}.")
+        elif self.hidden_size % self.num_heads:
             raise ValueError(
                 f"BertConfig.hidden_size={self.hidden_size} is not divisible by "
                 f"num_heads={self.num_heads}; choose a head count that divides the width "
@@ -115,7 +127,12 @@ class BertConfig:
     @property
     def head_size(self):
         """int, the width of one attention head."""
-        return self.hidden_size // self.num_heads
+        return self.attention_head_size or self.hidden_size // self.num_heads
+
+    @property
+    def attention_size(self):
+        """int, the width of the queries, keys and values (all heads side by side)."""
+        return self.num_heads * self.head_size
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (and validated)."""
@@ -160,6 +177,8 @@ class BertConfig:
             "pad_token_id": self.pad_token_id,
             "position_embedding_type": "absolute",
         }
+        if self.attention_head_size is not None:
+            hf["attention_head_size"] = self.attention_head_size
         if self.num_labels:
             names = self.label_names or tuple(f"LABEL_{i}" for i in range(self.num_labels))
             hf["num_labels"] = self.num_labels
@@ -210,6 +229,7 @@ class BertConfig:
             label_names=label_names if num_labels else None,
             initializer_range=hf.get("initializer_range", 0.02),
             pad_token_id=hf.get("pad_token_id", 0) or 0,
+            attention_head_size=hf.get("attention_head_size"),
         )
 
 

@@ -132,9 +132,9 @@ def _transformer_block(config, hidden, mask_bias, prefix, init):
         return keras.layers.Dense(width, kernel_initializer=init(), name=f"{prefix}_{suffix}")
 
     split = layers.SplitHeads(config.num_heads, name=f"{prefix}_split_heads")
-    query = split(dense(config.hidden_size, "query")(hidden))
-    key = split(dense(config.hidden_size, "key")(hidden))
-    value = split(dense(config.hidden_size, "value")(hidden))
+    query = split(dense(config.attention_size, "query")(hidden))
+    key = split(dense(config.attention_size, "key")(hidden))
+    value = split(dense(config.attention_size, "value")(hidden))
     scores = layers.AttentionScores(name=f"{prefix}_attention_scores")([query, key, mask_bias])
     probabilities = keras.layers.Softmax(axis=-1, name=f"{prefix}_attention_probs")(scores)
     dropped = keras.layers.Dropout(config.attention_dropout, name=f"{prefix}_attention_probs_dropout")(probabilities)
