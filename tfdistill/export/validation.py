@@ -97,6 +97,6 @@ def check_agreement(agreement, mode, force=False):
             f"The {mode} .tflite agrees with the Keras model on {agreement.agreement:.1%} of "
             f"{agreement.examples} validation examples (max |logit diff| "
             f"{agreement.max_abs_logit_diff:.4g}); {mode} exports need >= {minimum:.0%}. Nothing "
-            "was written. Try a float mode or more representative examples, or pass --force "
-            "(force=True) to write it anyway.")
+            "was written. Try a float mode (dynamic keeps int8 weights) or more representative "
+            "examples, or pass --force (force=True) to write it anyway.")
     return agreement
