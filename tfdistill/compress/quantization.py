@@ -23,6 +23,7 @@ but received 5`), so `save_quantized` refuses the Keras v3 formats; HDF5 `.h5` (
 weights only) round-trips.
 """
 
+import json
 import os
 
 import tensorflow as tf
@@ -273,23 +274,59 @@ def load_quantized(path, weights_into=None):
 
     Raises:
         FileNotFoundError: no file at `path`.
-        ValueError: a `.keras`/`.weights.h5` path or unknown extension, or a weights-only file
-            without `weights_into`.
+        ValueError: a `.keras`/`.weights.h5` path or unknown extension, a file that is not HDF5,
+            a weights-only file without `weights_into`, a model with `Lambda` layers (their
+            Python code would run on loading), or a model that is not a tfdistill BERT.
 
     Example:
     >>> qat = load_quantized("runs/qat/qat_model.h5")  # doctest: +SKIP
     """
     import h5py
+    from tf_keras.src.saving.serialization_lib import SafeModeScope
 
     path = _check_save_path(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No QAT model at {path!r}; write one with save_quantized.")
+    try:
+        with h5py.File(path, "r") as f:
+            model_config = f.attrs.get("model_config")
+    except OSError as error:
+        raise ValueError(f"{path!r} is not an HDF5 file ({error}); it may be truncated or not a model. "
+                         "Save the QAT model again with tfdistill.compress.save_quantized.") from None
     with quantization_scope():
         if weights_into is not None:
             weights_into.load_weights(path)
             return weights_into
-        with h5py.File(path, "r") as f:
-            if "model_config" not in f.attrs:
-                raise ValueError(f"{path!r} holds weights only; pass weights_into=quantize_student(student).")
-        model = keras.models.load_model(path, compile=False)
+        if model_config is None:
+            raise ValueError(f"{path!r} holds weights only; pass weights_into=quantize_student(student).")
+        _refuse_code_layers(path, model_config)
+        # Keras' safe mode refuses marshalled `lambda` bytecode too (tf_keras applies it only to
+        # .keras files by default; the legacy h5 loader would run it).
+        with SafeModeScope(True):
+            model = keras.models.load_model(path, compile=False)
+    if getattr(model, "bert_config", None) is None:
+        raise ValueError(f"{path!r} is a Keras model but not a tfdistill BERT (no bert_config); load QAT "
+                         "students saved by tfdistill.compress.save_quantized.")
     return as_compressed_bert(model, model.bert_config)
+
+
+def _refuse_code_layers(path, model_config):
+    """Refuses a saved model whose config holds `Lambda` layers (Python code run on loading)."""
+    config = json.loads(model_config.decode("utf-8") if isinstance(model_config, bytes) else model_config)
+    found = sorted(set(_lambda_layer_names(config)))
+    if found:
+        raise ValueError(
+            f"{path!r} holds Lambda layers {found}: loading them would run Python code stored in the "
+            "file, so tfdistill refuses it. Rebuild the model from registered layers (tfdistill.build_bert, "
+            "quantize_student) and save it with save_quantized.")
+
+
+def _lambda_layer_names(node):
+    if isinstance(node, dict):
+        if node.get("class_name") == "Lambda":
+            yield str((node.get("config") or {}).get("name", "?"))
+        for value in node.values():
+            yield from _lambda_layer_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _lambda_layer_names(value)

@@ -355,7 +355,14 @@ def _read_utf8(path):
     extension = os.path.splitext(path.lower())[1]
     note = ""
     if extension in _DECOMPRESSORS:
-        data = _DECOMPRESSORS[extension](data)
+        try:
+            data = _DECOMPRESSORS[extension](data)
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
+            raise ValueError(
+                f"{path} is not valid {extension} data ({e or type(e).__name__}); it may be truncated "
+                f"or not compressed. Compress it again, or rename it without {extension} if it is plain "
+                "text."
+            ) from None
         note = " of the decompressed data"
     # A byte-order mark (Excel's "CSV UTF-8") is dropped; offsets below count it.
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
@@ -378,7 +385,8 @@ def _csv_rows(path, text, columns, delimiter):
     try:
         header = next(reader, None)
         if header is None:
-            raise ValueError(f"{path} is empty: it has no header row and no examples.")
+            raise ValueError(f"{path} is empty: it has no header row and no examples. Pass a file "
+                             "with a header row (e.g. text,label) and one labelled example per row.")
         _check_columns(path, columns, header)
         for row in reader:
             if row:  # blank lines
@@ -419,7 +427,8 @@ def _table_from_cells(source, lines, cells, text_column, label_column, text_pair
                       parse_label=None):
     parse_label = parse_label or _parse_label
     if not lines:
-        raise ValueError(f"{source} has no examples.")
+        raise ValueError(f"{source} has no examples; add labelled examples below the header (or "
+                         "point to the right file).")
     texts = _texts_from_cells(source, lines, cells[text_column], text_column)
     pairs = None
     if text_pair_column is not None:
@@ -468,6 +477,8 @@ def _parse_label(source, line, value):
         try:
             number = float(stripped)
         except ValueError:
+            return value
+        if math.isinf(number):  # "inf", "-Infinity": names, not numbers
             return value
     elif isinstance(value, bool):
         return str(value)
@@ -622,7 +633,8 @@ def _check_classes(table, split, label_names):
         only = label_names[present[0]] if len(present) else None
         raise ValueError(
             f"{table.source} has a single class ({only!r}) in {len(split)} examples; "
-            "classification needs examples of at least 2 classes."
+            "classification needs examples of at least 2 classes. Add examples of the other "
+            "classes, or check that the label column is the right one."
         )
 
 

@@ -41,7 +41,8 @@ def check_max_length(max_length, max_position_embeddings):
     """
     if max_length < 2:
         raise ValueError(
-            f"max_length={max_length} is too small: [CLS] text [SEP] needs at least 2 positions."
+            f"max_length={max_length} is too small: [CLS] text [SEP] needs at least 2 positions. "
+            "Pass max_length >= 2 (64 or 128 is typical)."
         )
     if max_length > max_position_embeddings:
         raise ValueError(

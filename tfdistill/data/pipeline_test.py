@@ -118,8 +118,4 @@ def collect_len(dataset):
 
 def test_check_max_length():
     assert check_max_length(512, 512) == 512
-    with pytest.raises(ValueError, match=r"max_length=600 exceeds the model's "
-                                         r"max_position_embeddings=512 .* max_length <= 512"):
-        check_max_length(600, 512)
-    with pytest.raises(ValueError, match="max_length=1 is too small"):
-        check_max_length(1, 512)
+    assert check_max_length(2, 512) == 2

@@ -166,7 +166,8 @@ class Tokenizer:
         Raises:
             FileNotFoundError: the folder does not exist or has neither `tokenizer.json` nor
                 `vocab.txt`.
-            ValueError: `tokenizer_config.json` is not valid JSON, or the vocabulary is unusable.
+            ValueError: `tokenizer_config.json` is not valid JSON or has a non-boolean casing
+                option, or the vocabulary is unusable.
 
         Example:
         >>> import tfdistill
@@ -183,6 +184,7 @@ class Tokenizer:
         config = _read_tokenizer_config(path)
         special_tokens = _special_tokens_from_config(config)
         options = {key: config[key] for key in _NORMALIZER_OPTIONS if key in config}
+        _check_normalizer_options(path, options)
         tokenizer_json = os.path.join(path, TOKENIZER_JSON)
         vocab_txt = os.path.join(path, VOCAB_TXT)
         if os.path.isfile(tokenizer_json):
@@ -347,6 +349,28 @@ class Tokenizer:
                 f"do_lower_case={options.get('do_lower_case')})")
 
 
+def check_tokenizer(model_vocab, tokenizer, model_name="the model"):
+    """Refuses a tokenizer whose ids do not index a model's word embeddings.
+
+    Args:
+        model_vocab: int or None, the model's embedding rows (None skips the check).
+        tokenizer: `Tokenizer`.
+        model_name: str, how the model is named in the message.
+
+    Raises:
+        ValueError: the vocabulary sizes differ.
+
+    Example:
+    >>> check_tokenizer(4, Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]"]))
+    """
+    if model_vocab is not None and model_vocab != tokenizer.vocab_size:
+        raise ValueError(
+            f"The tokenizer has {tokenizer.vocab_size} ids but {model_name} embeds "
+            f"{model_vocab}: its inputs do not match this tokenizer. Pass the tokenizer the model "
+            "was trained with (Tokenizer.from_pretrained(<model folder>)), or a vocab.txt with "
+            f"one line per embedding row ({model_vocab}).")
+
+
 def _vocab_to_ids(vocab):
     token_to_id = {}
     for index, token in enumerate(vocab):
@@ -386,6 +410,15 @@ def _special_tokens_from_config(config):
         if isinstance(value, str):
             special_tokens[key] = value
     return special_tokens
+
+
+def _check_normalizer_options(folder, options):
+    for key, value in options.items():
+        # strip_accents may be null (follow do_lower_case); the others are true or false.
+        if not (isinstance(value, bool) or (key == "strip_accents" and value is None)):
+            raise ValueError(
+                f"{os.path.join(folder, TOKENIZER_CONFIG_JSON)}: {key} must be true or false, got "
+                f"{value!r:.60}. Fix that field or delete it (BERT uncased: do_lower_case true).")
 
 
 def _override_normalizer(backend, options):

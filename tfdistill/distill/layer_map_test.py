@@ -16,9 +16,6 @@ def test_layer_maps(spec, student, teacher, expected):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ([1, 2, 3], "has 3 entries but the student has 2"),
-    ([0, 3], "outside the teacher's layers 1..6"),
-    ([4, 7], "outside the teacher's layers 1..6"),
     ([5, 2], "decreases"),
     ("every-other", "neither a strategy"),
 ])

@@ -1,5 +1,8 @@
 """Checks of an export's inputs, made before anything is converted or written."""
 
+from tfdistill.data.tokenizer import check_tokenizer  # noqa: F401  (re-exported: the export checks)
+
+
 def model_vocab_size(model):
     """Returns the number of token ids a model embeds, or None when it cannot be told.
 
@@ -21,27 +24,6 @@ def model_max_positions(model):
     512
     """
     return _model_size(model, "max_position_embeddings", "position_embeddings", "max_positions")
-
-
-def check_tokenizer(model_vocab, tokenizer, model_name="the model"):
-    """Refuses a tokenizer whose ids do not index the model's word embeddings.
-
-    Args:
-        model_vocab: int or None, the model's embedding rows (None skips the check).
-        tokenizer: `tfdistill.Tokenizer`.
-        model_name: str, how the model is named in the message.
-
-    Raises:
-        ValueError: the vocabulary sizes differ.
-
-    Example:
-    >>> check_tokenizer(200, tokenizer)  # doctest: +SKIP
-    """
-    if model_vocab is not None and model_vocab != tokenizer.vocab_size:
-        raise ValueError(
-            f"The tokenizer has {tokenizer.vocab_size} ids but {model_name} embeds "
-            f"{model_vocab}: its inputs do not match this tokenizer. Pass the tokenizer the model "
-            "was trained with (Tokenizer.from_pretrained(<student folder>)).")
 
 
 def check_seq_len(seq_len, max_positions):

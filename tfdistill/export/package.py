@@ -82,7 +82,8 @@ def read_model_card(folder):
 
     Raises:
         FileNotFoundError: no card there.
-        ValueError: not JSON, or a required key is missing.
+        ValueError: not JSON, a required key is missing, or the folder's `model.tflite` is not
+            the model the card describes (its size or sha256 differ).
 
     Example:
     >>> read_model_card("runs/student_int8")["mode"]  # doctest: +SKIP
@@ -100,4 +101,19 @@ def read_model_card(folder):
     missing = [key for key in CARD_KEYS if key not in card]
     if missing:
         raise ValueError(f"{path} lacks the keys {missing}; export the model again.")
+    _check_card_describes_model(folder, card)
     return card
+
+
+def _check_card_describes_model(folder, card):
+    tflite = os.path.join(folder, TFLITE_FILE)
+    if not os.path.isfile(tflite):
+        return
+    with open(tflite, "rb") as f:
+        actual = model_card(f.read(), **{key: card[key] for key in CARD_KEYS})
+    wrong = [key for key in ("size_bytes", "sha256") if card[key] != actual[key]]
+    if wrong:
+        raise ValueError(
+            f"{os.path.join(folder, CARD_FILE)} does not describe {tflite} ({', '.join(wrong)} differ: the "
+            f"card says {[card[key] for key in wrong]}, the file has {[actual[key] for key in wrong]}); the "
+            "files come from different exports. Export the model again with export/to_tflite.py.")

@@ -6,6 +6,7 @@ import time
 import tf_keras as keras
 
 from tfdistill.data.pipeline import check_max_length, make_tf_dataset
+from tfdistill.data.tokenizer import check_tokenizer
 from tfdistill.models.bert.bert_model import logits_model
 from tfdistill.training import optimization
 from tfdistill.training.callbacks import KeepBestWeights
@@ -50,7 +51,8 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
         `FineTuneResult`; `model` holds the best epoch's weights.
 
     Raises:
-        ValueError: the head does not match the dataset's classes, or `max_length` is too long.
+        ValueError: the head does not match the dataset's classes, `max_length` is too long, or
+            the tokenizer's vocabulary is not the model's.
 
     Example:
     >>> teacher = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=2)  # doctest: +SKIP
@@ -65,6 +67,7 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}.")
     check_max_length(max_length, config.max_position_embeddings)
+    check_tokenizer(config.vocab_size, tokenizer, "the model")
     train = make_tf_dataset(data.train, tokenizer, max_length, batch_size, shuffle=True, seed=seed,
                             bucket_by_length=bucket_by_length)
     validation = make_tf_dataset(data.validation, tokenizer, max_length, batch_size * 2,

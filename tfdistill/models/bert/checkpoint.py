@@ -23,6 +23,8 @@ WEIGHTS_FILE = "model.safetensors"
 _IGNORED = re.compile(r"^(cls\.|embeddings\.position_ids$)")
 # Weights a fresh classifier may lack: they are initialised and reported.
 _OPTIONAL = re.compile(r"^(pooler\.|classifier\.)")
+# Weight files tfdistill refuses to read: pickles (PyTorch, joblib) and transformers' TF h5.
+_OTHER_WEIGHT_FORMATS = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".h5")
 
 _log = logging.getLogger(__name__)
 
@@ -112,8 +114,17 @@ def load_config(path, num_labels=None):
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{config_path} is not valid JSON ({error}); re-export the model folder.") from None
     if not isinstance(hf, dict):
-        raise ValueError(f"{config_path} must hold a JSON object, got {type(hf).__name__}.")
-    return BertConfig.from_hf_dict(hf, num_labels=num_labels)
+        raise ValueError(f"{config_path} must hold a JSON object, got {type(hf).__name__}; re-export the "
+                         "model folder (tfdistill.save_pretrained or transformers' save_pretrained).")
+    try:
+        return BertConfig.from_hf_dict(hf, num_labels=num_labels)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        # A wrong field type (e.g. id2label keys that are not ids) would otherwise surface as a bare
+        # "invalid literal for int()" with no file named.
+        detail = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+        raise ValueError(
+            f"{config_path} is not a usable BERT config ({detail.rstrip('.')}). Fix that field, or re-export "
+            "the model folder with tfdistill.save_pretrained or transformers' save_pretrained.") from None
 
 
 def read_safetensors(path):
@@ -134,9 +145,12 @@ def _weights_path(folder):
     path = os.path.join(folder, WEIGHTS_FILE)
     if os.path.isfile(path):
         return path
-    pickled = [name for name in ("pytorch_model.bin", "tf_model.h5") if os.path.exists(os.path.join(folder, name))]
-    hint = (f" The folder has {pickled}: tfdistill never unpickles files; convert them with "
-            "transformers' `save_pretrained(..., safe_serialization=True)`.") if pickled else ""
+    other = sorted(name for name in os.listdir(folder) if name.endswith(_OTHER_WEIGHT_FORMATS))
+    hint = (f" The folder has {other}: tfdistill never unpickles files (a pickle can run code when "
+            "loaded); convert them to safetensors with transformers' "
+            "`save_pretrained(..., safe_serialization=True)`.") if other else (
+        " Pass a folder written by tfdistill.save_pretrained or by transformers' "
+        "`save_pretrained(..., safe_serialization=True)`.")
     raise FileNotFoundError(f"No {WEIGHTS_FILE} in {folder!r}.{hint}")
 
 
@@ -194,7 +208,8 @@ def _assign(model, tensors, source):
         if tuple(array.shape) != tuple(variable.shape):
             raise ValueError(
                 f"Tensor {hf_name!r} in {source} has shape {tuple(array.shape)} but the model "
-                f"expects {tuple(variable.shape)}; config.json and the weights disagree.")
+                f"expects {tuple(variable.shape)}; config.json and the weights disagree. Fix config.json's "
+                "sizes (hidden_size, intermediate_size, vocab_size) or re-export the folder.")
         values.append((variable, array.astype(np.float32)))
     for variable, array in values:
         variable.assign(array)
