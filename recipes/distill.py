@@ -16,6 +16,7 @@ from absl import app, flags, logging
 import tfdistill
 from tfdistill.cli import data_flags, distill_flags
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 flags.DEFINE_string("teacher", None, "Fine-tuned teacher folder (from recipes/finetune_teacher.py).")
@@ -28,15 +29,6 @@ flags.DEFINE_float("learning_rate", 2e-4, "AdamW peak learning rate.")
 flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")
 flags.mark_flags_as_required(["teacher", "output_dir"])
 FLAGS = flags.FLAGS
-
-
-def build_student(teacher, values):
-    """The student the shape flags describe, initialised from the teacher."""
-    from tfdistill.distill import student_from_teacher
-
-    return student_from_teacher(teacher, values.student_layers, hidden_size=values.student_hidden,
-                                num_heads=values.student_heads, intermediate_size=values.student_intermediate,
-                                embedding_init=values.embedding_init, layer_map=values.layer_map)
 
 
 def run(values):
@@ -55,12 +47,13 @@ def run(values):
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
     teacher = load_classifier(values.teacher, data, role="teacher",
                               fix="fine-tune it first with recipes/finetune_teacher.py.")
-    student = build_student(teacher, values)
+    backup_dir = prepare_resumable_run(values, output_dir)
+    student = distill_flags.student_from_flags(teacher, values, tokenizer, data.train)
     logging.info("Student %s; losses %s", student.bert_config, terms)
     result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,
                      epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
                      batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
-                     seed=values.seed)
+                     seed=values.seed, backup_dir=backup_dir)
     metrics = {"dataset": data.get_config(), "teacher_path": values.teacher, "losses": terms,
                "student_config": student.bert_config.get_config(), "history": result["history"],
                "train_seconds": result["train_seconds"]}

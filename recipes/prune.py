@@ -24,6 +24,7 @@ from tfdistill.cli import data_flags
 from tfdistill.training.classifier import load_classifier
 from tfdistill.training.outputs import write_model_folder
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
 
@@ -74,12 +75,13 @@ def run(values):
     used = None
     if values.unused_tokens_first:
         used = compress.training_token_ids(tokenizer, data.train, values.max_length)
+    backup_dir = prepare_resumable_run(values, output_dir)
     pruned = compress.prune_student(student, config, used_token_ids=used)
 
     result = compress.fit_student(
         pruned, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
         max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
-        seed=values.seed, log_dir=values.tensorboard_dir)
+        seed=values.seed, log_dir=values.tensorboard_dir, backup_dir=backup_dir)
     stripped = compress.strip_student(pruned)
     report = compress.weight_sparsity(stripped)
     targets = compress.pruning_targets(student, config.prune_embeddings)

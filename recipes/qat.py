@@ -25,6 +25,7 @@ from tfdistill.cli import data_flags
 from tfdistill.training.classifier import load_classifier
 from tfdistill.training.outputs import write_model_folder
 from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
 
@@ -58,6 +59,7 @@ def run(values):
     student = load_classifier(values.student, data)
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
     teacher = compress_cli.load_teacher(values, student, data)
+    backup_dir = prepare_resumable_run(values, output_dir)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
                                     quantize_embeddings=values.quantize_embeddings)
     sparsity_before = compress.weight_sparsity(student)
@@ -77,7 +79,7 @@ def run(values):
     result = compress.fit_student(
         qat, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
         max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
-        seed=values.seed)
+        seed=values.seed, backup_dir=backup_dir)
     metrics.update(compress_cli.accuracies(qat, tokenizer, data, values.max_length, "qat"))
     sparsity = {"before": sparsity_before, "after": compress.weight_sparsity(qat)}
     metrics["sparsity_per_layer"] = {when: {name: row["sparsity"] for name, row in report.items()}

@@ -6,11 +6,9 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORDS = "good bad great awful fine dull movie plot acting fun boring superb weak strong the a is was".split()
 COMMON = ["--max_length=16", "--batch_size=8", "--epochs=1"]
 
 
@@ -23,21 +21,11 @@ def _run(script, *args):
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """A tiny student folder (own vocabulary) and a 96-row CSV dataset."""
-    import tfdistill
-    from tfdistill.data import Tokenizer
+    from tfdistill.compress.testing import write_tiny_task
 
     root = tmp_path_factory.mktemp("compress_recipes")
-    rng = np.random.default_rng(0)
-    rows = ["text,label"]
-    for _ in range(96):
-        words = list(rng.choice(WORDS, rng.integers(3, 10)))
-        rows.append(f"{' '.join(words)},{'pos' if 'good' in words else 'neg'}")
-    (root / "train.csv").write_text("\n".join(rows) + "\n")
-    tokenizer = Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])
-    config = tfdistill.BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_layers=1, num_heads=2,
-                                  intermediate_size=32, max_position_embeddings=16, num_labels=2)
-    tfdistill.save_pretrained(tfdistill.build_bert(config, name="student"), str(root / "student"), tokenizer)
-    return {"root": root, "data": [f"--train_file={root / 'train.csv'}"], "student": str(root / "student")}
+    train_csv, student = write_tiny_task(root, rows=96, model_name="student")
+    return {"root": root, "data": [f"--train_file={train_csv}"], "student": str(student)}
 
 
 def test_prune_then_qat_keeps_the_sparsity(inputs):

@@ -4,6 +4,7 @@ every stage runs, the report is complete, a re-run skips every stage, bad input 
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,9 +24,14 @@ def _pipeline(*args, timeout=600):
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, teacher_path):
+    return write_tiny_inputs(tmp_path_factory.mktemp("pipeline"), teacher_path)
+
+
+def write_tiny_inputs(folder, teacher_path):
+    """Writes `tickets.csv` (90 rows, 3 classes) and a random 2-layer `teacher` into `folder`."""
     import tfdistill
 
-    folder = tmp_path_factory.mktemp("pipeline")
+    os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(0)
     with open(folder / "tickets.csv", "w", newline="") as f:
         writer = csv.writer(f)
@@ -43,15 +49,30 @@ def inputs(tmp_path_factory, teacher_path):
 def _flags(inputs, out):
     return [f"--teacher={inputs / 'teacher'}", f"--train_file={inputs / 'tickets.csv'}", "--text_column=message",
             "--label_column=team", "--max_length=16", "--student_layers=1", "--student_hidden=16", "--student_heads=2",
+            "--student_intermediate=32",
             "--head_average", "--epochs=1", "--benchmark_runs=5", f"--output_dir={out}"]
 
 
 def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
+    from tests.test_faults import run_and_kill_mid_epoch
+
     out = tmp_path / "run"
+    flags = [*_flags(inputs, out), "--epochs=2"]
+    # SIGKILLed in the distill stage's second epoch (3 steps, so it may just have finished): the
+    # same command skips the teacher stage (its manifest matches) and resumes distillation from
+    # the stage's backup instead of redoing epoch 1.
+    run_and_kill_mid_epoch([sys.executable, os.path.join(ROOT, "recipes", "pipeline.py"), *flags],
+                           out / "training_backup", after_line="== distill: starting")
+    assert not (out / "distill" / "manifest.json").exists()
     start = time.perf_counter()
-    result = _pipeline(*_flags(inputs, out))
+    result = _pipeline(*flags)
     assert result.returncode == 0, result.stderr[-4000:]
     assert time.perf_counter() - start < 300
+    assert "== teacher: done earlier with the same inputs, skipped" in result.stdout
+    assert re.search(r"Resumed from the backup in \S+/training_backup/distill-\w+/train: epochs 1-[12] were done",
+                     result.stderr), result.stderr[-3000:]
+    assert "== distill: starting" in result.stdout and "Epoch 1/2" not in result.stdout
+    assert os.listdir(out / "training_backup") == []  # each stage's backup goes once it is published
     report = json.load(open(out / "report.json"))
     assert report["dataset"]["num_classes"] == 3 and report["dataset"]["train"] > 50
     assert set(report["stage_seconds"]) == {"teacher", "distill", "prune", "qat", "export", "evaluate", "benchmark"}
@@ -65,7 +86,7 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
     assert report["teacher"]["latency_ms_p50"] > 0 and report["retention"] is not None
     assert os.path.getsize(out / "pareto.png") > 10_000 and "| model |" in open(out / "report.md").read()
 
-    again = _pipeline(*_flags(inputs, out))
+    again = _pipeline(*flags)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count("skipped") == 7
 

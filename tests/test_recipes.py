@@ -37,14 +37,16 @@ def test_finetune_teacher_writes_an_hf_folder_and_metrics(teacher_dir):
 def test_distill_writes_a_smaller_student(teacher_dir, tmp_path):
     out = str(tmp_path / "student")
     result = _recipe("distill.py", f"--teacher={teacher_dir}", "--max_examples=48", "--epochs=1", "--max_length=32",
-                     "--student_layers=2", "--student_hidden=128", "--hidden_weight=1", "--attention_weight=1",
-                     "--head_average", "--augment=1", f"--output_dir={out}")
+                     "--student_layers=2", "--student_heads=4", "--student_intermediate=256", "--hidden_weight=1",
+                     "--attention_weight=1", "--head_average", "--augment=1", f"--output_dir={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["student_non_embedding_params"] < metrics["teacher_non_embedding_params"] / 10
     assert {"logit_kd", "hard_label", "hidden_mse", "attention", "accuracy", "agreement"} <= set(metrics["history"])
     import tfdistill
-    assert tfdistill.load_config(out).num_layers == 2
+    config = tfdistill.load_config(out)
+    # 4 of the teacher's 12 heads of 32, and 256 of its 1536 feed-forward units, in each of 2 blocks.
+    assert (config.num_layers, config.num_heads, config.head_size, config.intermediate_size) == (2, 4, 32, 256)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -19,7 +19,14 @@ def define_distill_flags():
     flags.DEFINE_integer("student_layers", 4, "Student transformer blocks.")
     flags.DEFINE_integer("student_hidden", None, "Student width (default: the teacher's).")
     flags.DEFINE_integer("student_heads", None, "Student attention heads (default: the teacher's if it divides).")
-    flags.DEFINE_integer("student_intermediate", None, "Student feed-forward width (default: 4x width).")
+    flags.DEFINE_integer("student_intermediate", None,
+                         "Student feed-forward width (default: the teacher's at its width, else 4x width).")
+    flags.DEFINE_integer("student_head_size", None,
+                         "Width of one student head (default: the teacher's at its width, so fewer "
+                         "--student_heads keeps the teacher's most important heads; else width / heads).")
+    flags.DEFINE_integer("importance_examples", 512,
+                         "Training examples that score the teacher's heads and feed-forward units when the "
+                         "student keeps only some of them.")
     flags.DEFINE_enum("embedding_init", "auto", ["auto", "copy", "pca", "random"],
                       "Student embedding initialisation (auto: copy at the teacher's width, else PCA).")
     for flag, (term, weight) in LOSS_FLAGS.items():
@@ -29,6 +36,27 @@ def define_distill_flags():
     flags.DEFINE_boolean("head_average", False, "Average attention maps over heads (head counts may differ).")
     flags.DEFINE_integer("augment", 0, "Embedding-neighbour augmented copies of each training example.")
     flags.DEFINE_integer("intermediate_epochs", 0, "TinyBERT stage 1 epochs (intermediate terms only).")
+
+
+def student_config_from_flags(teacher_config, values):
+    """The student `BertConfig` the shape flags describe (checked, nothing built)."""
+    from tfdistill.distill.student import student_config
+
+    return student_config(teacher_config, values.student_layers, values.student_hidden, values.student_heads,
+                          values.student_intermediate, values.student_head_size)
+
+
+def student_from_flags(teacher, values, tokenizer, train_split):
+    """The student the shape flags describe, initialised from the teacher (heads and units
+    scored on the first `--importance_examples` training examples)."""
+    from tfdistill.distill import student_from_teacher
+    from tfdistill.distill.training import importance_features
+
+    data = importance_features(tokenizer, train_split, values.max_length, values.importance_examples)
+    return student_from_teacher(teacher, values.student_layers, hidden_size=values.student_hidden,
+                                num_heads=values.student_heads, intermediate_size=values.student_intermediate,
+                                head_size=values.student_head_size, embedding_init=values.embedding_init,
+                                layer_map=values.layer_map, importance_data=data)
 
 
 def losses_from_flags(values):

@@ -3,8 +3,10 @@
 import os
 import tempfile
 
-# Files whose presence marks a folder as an earlier tfdistill output that may be replaced.
-OWN_MARKERS = ("metrics.json", "manifest.json", "config.json", "model_card.json", "pipeline.json", "report.json")
+# Files whose presence marks a folder as an earlier tfdistill output that may be replaced
+# (training_backup: the backup of a killed recipe run, see tfdistill/cli/resume.py).
+OWN_MARKERS = ("metrics.json", "manifest.json", "config.json", "model_card.json", "pipeline.json", "report.json",
+               "training_backup")
 
 
 def check_output_dir(path):
@@ -17,7 +19,8 @@ def check_output_dir(path):
         str, the absolute path.
 
     Raises:
-        ValueError: `path` is a file, or an existing non-empty folder with no tfdistill output.
+        ValueError: `path` (or one of its parents) is a file, or an existing non-empty folder with
+            no tfdistill output.
         PermissionError: the folder (or its nearest existing parent) is not writable.
     """
     path = os.path.abspath(path)
@@ -31,6 +34,9 @@ def check_output_dir(path):
     existing = path
     while not os.path.isdir(existing):
         existing = os.path.dirname(existing)
+        if os.path.exists(existing) and not os.path.isdir(existing):
+            raise ValueError(f"--output_dir {path} cannot be created: {existing} is a file, not a folder. "
+                             "Choose a path whose parents are folders.")
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass

@@ -31,3 +31,44 @@ def tiny_dataset(batch=8, num_batches=4, seed=0, id_stride=1):
     features, labels = tiny_batch(batch=batch * num_batches, seed=seed, vocab_size=TINY_CONFIG.vocab_size)
     features["input_ids"] = features["input_ids"] * id_stride % TINY_CONFIG.vocab_size
     return tf.data.Dataset.from_tensor_slices((features, labels)).batch(batch)
+
+
+TASK_WORDS = "good bad great awful fine dull movie plot acting fun boring superb weak strong the a is was".split()
+
+
+def write_tiny_task(folder, rows=96, model_name="model", seed=0, **config):
+    """Writes a made-up 2-class task for script tests: `train.csv` (`rows` rows of 3-9
+    `TASK_WORDS`, labelled `pos` when "good" occurs, else `neg`) and a random tiny BERT
+    classifier folder with its own 23-token vocabulary.
+
+    Args:
+        folder: pathlib.Path, an existing folder.
+        rows: int.
+        model_name: str, the model folder's name in `folder`.
+        seed: int, seeds the rows and the weights.
+        **config: `BertConfig` fields replacing the defaults (1 block of width 16, 2 heads,
+            feed-forward 32, 16 positions, 2 labels).
+
+    Returns:
+        `(csv_path, model_folder)` as `pathlib.Path`s.
+
+    Example:
+    >>> train_csv, student = write_tiny_task(tmp_path, rows=200, num_layers=2)  # doctest: +SKIP
+    """
+    import numpy as np
+
+    import tfdistill
+    from tfdistill.data import Tokenizer
+
+    rng = np.random.default_rng(seed)
+    lines = ["text,label"]
+    for _ in range(rows):
+        words = list(rng.choice(TASK_WORDS, rng.integers(3, 10)))
+        lines.append(f"{' '.join(words)},{'pos' if 'good' in words else 'neg'}")
+    (folder / "train.csv").write_text("\n".join(lines) + "\n")
+    tokenizer = Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *TASK_WORDS])
+    config = tfdistill.BertConfig(**{
+        "vocab_size": tokenizer.vocab_size, "hidden_size": 16, "num_layers": 1, "num_heads": 2,
+        "intermediate_size": 32, "max_position_embeddings": 16, "num_labels": 2, **config})
+    tfdistill.save_pretrained(tiny_student(config, seed=seed, name=model_name), str(folder / model_name), tokenizer)
+    return folder / "train.csv", folder / model_name

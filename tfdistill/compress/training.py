@@ -25,7 +25,7 @@ def compression_callbacks(model, log_dir=None):
 
 
 def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES, epochs=2, max_length=64,
-                batch_size=32, learning_rate=1e-4, seed=0, log_dir=None, callbacks=(), verbose=1):
+                batch_size=32, learning_rate=1e-4, seed=0, log_dir=None, callbacks=(), verbose=1, backup_dir=None):
     """Trains a (pruned or QAT) student on `data.train`, guided by `teacher` when given.
 
     With a teacher, the student trains inside `tfdistill.distill.Distiller` (via
@@ -48,12 +48,16 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
         log_dir: optional TensorBoard folder for pruning summaries.
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity.
+        backup_dir: optional folder backing up every finished epoch (`TrainingBackup`: weights,
+            optimizer, pruning steps and masks, quantizer ranges); the same call with the same
+            folder resumes after the last finished epoch.
 
     Returns:
         dict with `history` (per-epoch metrics) and `train_seconds`.
 
     Raises:
         ValueError: `epochs` < 1, or the student's head does not match the data's classes.
+        NonFiniteLossError: a loss became NaN or infinite (naming it, the epoch and the step).
 
     Example:
     >>> pruned = prune_student(student, PruningConfig(end_step=400))  # doctest: +SKIP
@@ -62,8 +66,10 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
     import tf_keras as keras
 
     from tfdistill.data.pipeline import check_max_length, make_tf_dataset
+    from tfdistill.distill.training import with_steps
     from tfdistill.models.bert.bert_model import logits_model
     from tfdistill.training import optimization
+    from tfdistill.training.callbacks import TerminateOnNonFinite, TrainingBackup
 
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}.")
@@ -76,13 +82,18 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
 
         return distill(teacher, student, tokenizer, data, losses=list(losses), max_length=max_length,
                        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                       callbacks=callbacks, verbose=verbose)
+                       callbacks=callbacks, verbose=verbose, backup_dir=backup_dir)
     check_max_length(max_length, student.bert_config.max_position_embeddings)
-    train = make_tf_dataset(data.train, tokenizer, max_length, batch_size, shuffle=True, seed=seed)
+    steps_per_epoch = -(-len(data.train) // batch_size)
+    train = with_steps(make_tf_dataset(data.train, tokenizer, max_length, batch_size, shuffle=True, seed=seed),
+                       steps_per_epoch)
     validation = make_tf_dataset(data.validation, tokenizer, max_length, batch_size * 2)
     classifier = logits_model(student)
-    classifier.compile(optimizer=optimization.adamw(learning_rate, epochs * -(-len(data.train) // batch_size)),
+    classifier.compile(optimizer=optimization.adamw(learning_rate, epochs * steps_per_epoch),
                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    callbacks.append(TerminateOnNonFinite())
+    if backup_dir:
+        callbacks.append(TrainingBackup(backup_dir, train))  # last: see `distill`
     start = time.perf_counter()
     history = classifier.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
                              verbose=verbose)

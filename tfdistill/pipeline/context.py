@@ -14,12 +14,17 @@ class PipelineContext:
         output_dir: str, the run folder (one sub-folder per stage).
         base_model: str, the folder fine-tuned when no `--teacher` is given.
         skipped: set of stage names switched off.
+
+    Attributes:
+        backup_dir: str, where the running stage backs up its training epochs (set by
+            `run_stages`).
     """
 
     def __init__(self, values, data, tokenizer, output_dir, base_model, skipped):
         self.values, self.data, self.tokenizer = values, data, tokenizer
         self.output_dir, self.base_model, self.skipped = output_dir, base_model, set(skipped)
         self._models = {}
+        self.backup_dir = None
 
     def final_dir(self, stage):
         """The published folder of `stage`."""
@@ -34,6 +39,9 @@ class PipelineContext:
         from tfdistill.pipeline.manifest import read_manifest
 
         manifest = read_manifest(self.final_dir(stage))
+        if manifest is None and os.path.isdir(self.final_dir(stage)):
+            raise RuntimeError(f"{self.final_dir(stage)} has no manifest.json: stage {stage!r} did not finish "
+                               "writing it. Re-run the pipeline (it redoes the stage) or delete that folder.")
         if manifest is None:
             raise RuntimeError(f"Stage {stage!r} has not finished; it must run before the stages that use it.")
         return manifest["outputs"]

@@ -9,6 +9,8 @@ import time
 from tfdistill.utils import atomic
 
 MANIFEST = "manifest.json"
+# The sub-folder of a run's output folder where unfinished training keeps its epoch backups.
+BACKUP_FOLDER = "training_backup"
 
 
 def fingerprint(inputs):

@@ -1,6 +1,7 @@
 """`run_pipeline`: the stages in order, each skipped when its manifest matches its inputs."""
 
 import os
+import shutil
 import time
 
 from tfdistill.pipeline import manifest as manifest_lib
@@ -12,7 +13,8 @@ STAGE_FLAGS = {
     "teacher": ("dataset", "train_file", "validation_file", "test_file", "text_column", "label_column",
                 "text_pair_column", "data_dir", "max_examples", "seed", "teacher", "base_model", "max_length",
                 "teacher_epochs", "teacher_learning_rate"),
-    "distill": ("student_layers", "student_hidden", "student_heads", "student_intermediate", "embedding_init",
+    "distill": ("student_layers", "student_hidden", "student_heads", "student_intermediate", "student_head_size",
+                "importance_examples", "embedding_init",
                 "logit_weight", "hard_weight", "hidden_weight", "embedding_weight", "attention_weight",
                 "relation_weight", "cosine_weight", "temperature", "layer_map", "head_average", "augment",
                 "intermediate_epochs", "epochs", "learning_rate"),
@@ -38,7 +40,14 @@ def estimate_seconds(stage, ctx):
 
 
 def run_stages(ctx, force_stages=()):
-    """Runs (or skips) every stage that is switched on; returns `{stage: seconds}`."""
+    """Runs (or skips) every stage that is switched on; returns `{stage: seconds}`.
+
+    A stage that runs is seeded with `--seed` first, and trains with a backup in
+    `<output_dir>/training_backup/<stage>-<inputs hash>` (`ctx.backup_dir`), deleted once the
+    stage is published: a run killed inside a stage resumes at its last finished epoch.
+    """
+    import tf_keras as keras
+
     previous, stage_seconds = "", {}
     for stage in ORDER:
         if not ctx.ran(stage):
@@ -46,6 +55,7 @@ def run_stages(ctx, force_stages=()):
         inputs = {"flags": {name: ctx.values[name].value for name in STAGE_FLAGS[stage]}, "previous": previous}
         inputs_hash = manifest_lib.fingerprint(inputs)
         final = ctx.final_dir(stage)
+        ctx.backup_dir = os.path.join(ctx.output_dir, manifest_lib.BACKUP_FOLDER, f"{stage}-{inputs_hash}")
         if stage not in force_stages and manifest_lib.is_complete(final, inputs_hash):
             print(f"== {stage}: done earlier with the same inputs, skipped ({final})", flush=True)
         else:
@@ -53,9 +63,13 @@ def run_stages(ctx, force_stages=()):
                   f"(ETA {time.strftime('%H:%M', time.localtime(time.time() + estimate_seconds(stage, ctx)))})",
                   flush=True)
             start = time.perf_counter()
+            if stage in force_stages:
+                shutil.rmtree(ctx.backup_dir, ignore_errors=True)
+            keras.utils.set_random_seed(ctx.values.seed)  # the same start whether earlier stages ran here or not
             with atomic.atomic_dir(final) as folder:
                 outputs = STAGES[stage](ctx, folder)
                 manifest_lib.write_manifest(folder, stage, inputs, inputs_hash, time.perf_counter() - start, outputs)
+            shutil.rmtree(ctx.backup_dir, ignore_errors=True)
             print(f"== {stage}: finished in {time.perf_counter() - start:.0f} s", flush=True)
         manifest = manifest_lib.read_manifest(final)
         stage_seconds[stage] = manifest["seconds"]

@@ -45,13 +45,10 @@ def distill_stage(ctx, folder):
 
     values = ctx.values
     teacher = ctx.model("teacher")
-    student = tfdistill.student_from_teacher(
-        teacher, values.student_layers, hidden_size=values.student_hidden, num_heads=values.student_heads,
-        intermediate_size=values.student_intermediate, embedding_init=values.embedding_init,
-        layer_map=values.layer_map)
+    student = distill_flags.student_from_flags(teacher, values, ctx.tokenizer, ctx.data.train)
     distill(teacher, student, ctx.tokenizer, ctx.data, losses=distill_flags.losses_from_flags(values),
             max_length=values.max_length, epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
-            learning_rate=values.learning_rate, augment=values.augment, seed=values.seed)
+            learning_rate=values.learning_rate, augment=values.augment, seed=values.seed, backup_dir=ctx.backup_dir)
     return _model_summary(student, ctx, _save(student, folder, ctx))
 
 
@@ -70,7 +67,7 @@ def prune_stage(ctx, folder):
     used = compress.training_token_ids(ctx.tokenizer, ctx.data.train, values.max_length)
     pruned = compress.prune_student(ctx.model("distill"), config, used_token_ids=used)
     compress.fit_student(pruned, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.prune_epochs,
-                         max_length=values.max_length, seed=values.seed)
+                         max_length=values.max_length, seed=values.seed, backup_dir=ctx.backup_dir)
     student = compress.strip_student(pruned)
     summary = _model_summary(student, ctx, _save(student, folder, ctx))
     summary["sparsity"] = compress.overall_sparsity(compress.weight_sparsity(student))
@@ -90,7 +87,8 @@ def qat_stage(ctx, folder):
                                   seed=values.seed)
     compress.calibrate_ranges(qat, calibration, steps=values.calibration_steps)
     compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.qat_epochs,
-                         max_length=values.max_length, learning_rate=values.qat_learning_rate, seed=values.seed)
+                         max_length=values.max_length, learning_rate=values.qat_learning_rate, seed=values.seed,
+                         backup_dir=ctx.backup_dir)
     compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
     accuracy = evaluation.accuracy(qat, ctx.tokenizer, ctx.data.test, values.max_length)
     return {"path": "qat_model.h5", "source": source, "accuracy": accuracy, "params": student.count_params(),

@@ -1,0 +1,19 @@
+"""Errors a training run raises that scripts report as one line (kept free of heavy imports)."""
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss term became NaN or infinite; training stopped at that step.
+
+    Args:
+        message: str, names the term, the epoch and the step (both 1-based).
+        term: str, the first non-finite term in the logs.
+        epoch: int, 1-based epoch.
+        step: int, 1-based step within the epoch.
+
+    Example:
+    >>> raise NonFiniteLossError("hidden_mse was NaN at epoch 2, step 17", "hidden_mse", 2, 17)  # doctest: +SKIP
+    """
+
+    def __init__(self, message, term=None, epoch=None, step=None):
+        super().__init__(message)
+        self.term, self.epoch, self.step = term, epoch, step
