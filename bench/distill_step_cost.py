@@ -6,6 +6,8 @@ The machine is shared: the ratio, measured in one run, is what to read.
 
 Example:
     python bench/distill_step_cost.py --student_layers=4 --student_hidden=192 --rounds=5
+    python bench/distill_step_cost.py --student_hidden=384 --student_heads=6 --student_intermediate=384 \
+        --losses=logit_kd,hard_label
 """
 
 import time
@@ -21,6 +23,8 @@ flags.DEFINE_integer("batch_size", 32, "Batch size.")
 flags.DEFINE_integer("seq_len", 64, "Sequence length.")
 flags.DEFINE_integer("student_layers", 4, "Student blocks.")
 flags.DEFINE_integer("student_hidden", 192, "Student width.")
+flags.DEFINE_integer("student_heads", None, "Student heads (default: student_from_teacher's).")
+flags.DEFINE_integer("student_intermediate", None, "Student feed-forward width (default: student_from_teacher's).")
 flags.DEFINE_integer("steps", 10, "Steps per timing.")
 flags.DEFINE_integer("rounds", 5, "Interleaved rounds; the median is reported.")
 flags.DEFINE_list("losses", ["logit_kd", "hard_label", "hidden_mse", "embedding_mse", "attention"], "Loss terms.")
@@ -33,7 +37,8 @@ def main(argv):
     import tf_keras as keras
 
     teacher = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=2)
-    student = student_from_teacher(teacher, FLAGS.student_layers, hidden_size=FLAGS.student_hidden)
+    student = student_from_teacher(teacher, FLAGS.student_layers, hidden_size=FLAGS.student_hidden,
+                                   num_heads=FLAGS.student_heads, intermediate_size=FLAGS.student_intermediate)
     rng = np.random.default_rng(0)
     shape = (FLAGS.batch_size, FLAGS.seq_len)
     features = {"input_ids": tf.constant(rng.integers(1000, 20000, shape), tf.int32),
@@ -68,8 +73,9 @@ def main(argv):
             timings[name].append((time.perf_counter() - start) / FLAGS.steps)
     median = {name: float(np.median(values)) * 1000 for name, values in timings.items()}
     ratio = median["distiller"] / (median["teacher"] + median["student"])
-    print(f"batch {FLAGS.batch_size} x seq {FLAGS.seq_len}, student {FLAGS.student_layers}x{FLAGS.student_hidden}, "
-          f"losses {FLAGS.losses}")
+    config = student.bert_config
+    print(f"batch {FLAGS.batch_size} x seq {FLAGS.seq_len}, student {config.num_layers}x{config.hidden_size} "
+          f"({config.num_heads} heads of {config.head_size}, FFN {config.intermediate_size}), losses {FLAGS.losses}")
     for name, value in median.items():
         print(f"  {name:10s} {value:8.1f} ms/step (median of {FLAGS.rounds} rounds x {FLAGS.steps} steps)")
     print(f"  distiller / (teacher forward + student train step) = {ratio:.3f}")
