@@ -86,12 +86,18 @@ def load_interpreter(model, num_threads=1, xnnpack=True):
     """
     from ai_edge_litert import interpreter as litert
 
+    source = "the .tflite bytes" if isinstance(model, (bytes, bytearray)) else repr(os.fspath(model))
     content = model if isinstance(model, (bytes, bytearray)) else read_tflite(model)
-    check_flatbuffer(content)
+    check_flatbuffer(content, source)
     options = {} if xnnpack else {
         "experimental_op_resolver_type": litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
-    interpreter = litert.Interpreter(model_content=bytes(content), num_threads=num_threads, **options)
-    interpreter.allocate_tensors()
+    try:
+        interpreter = litert.Interpreter(model_content=bytes(content), num_threads=num_threads, **options)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        # LiteRT's own message ("not a valid Flatbuffer buffer") names neither the file nor a fix.
+        raise ValueError(f"LiteRT cannot load {source} ({str(error).strip()}); the file may be truncated or "
+                         "corrupt. Export it again with export/to_tflite.py.") from None
     return interpreter
 
 

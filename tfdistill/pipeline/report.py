@@ -1,6 +1,7 @@
 """The pipeline report: `report.json`, `report.md` and `pareto.png` (accuracy vs latency)."""
 
 import gzip
+import math
 import os
 import platform
 
@@ -104,24 +105,33 @@ def pareto_plot(report, path):
 
     points = [report["teacher"]] + [e for e in report["students"] if e["latency_ms_p50"] is not None]
     colours = {"teacher": "black", "distill": "tab:blue", "prune": "tab:orange", "qat": "tab:green"}
-    figure, axes = plt.subplots(figsize=(8, 5.5), dpi=120)
+    figure, axes = plt.subplots(figsize=(11, 5.5), dpi=120)
     largest = max(e["tflite_size_bytes"] for e in points)
-    # Neighbouring points get labels at staggered heights, with a leader line, so none overlap.
-    offsets = [(0, 28), (0, -34), (0, 52), (0, -58), (0, 76), (0, -82)]
-    for index, entry in enumerate(sorted(points, key=lambda e: e["latency_ms_p50"])):
-        size = 60 + 900 * entry["tflite_size_bytes"] / largest
-        axes.scatter(entry["latency_ms_p50"], entry["accuracy"], s=size, alpha=0.6, color=colours[entry["stage"]],
-                     edgecolors="black", linewidths=0.5)
-        axes.annotate(f"{entry['name']} ({entry['tflite_size_bytes'] / 1e6:.1f} MB)",
-                      (entry["latency_ms_p50"], entry["accuracy"]), textcoords="offset points",
-                      xytext=offsets[index % len(offsets)], fontsize=7, ha="center",
-                      arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5})
+    # Clustered points (the int8 students) make text labels collide: each marker carries a number
+    # and a key beside the plot names it, with its figures.
+    key, placed = [], []
+    for number, entry in enumerate(sorted(points, key=lambda e: e["latency_ms_p50"]), start=1):
+        size = 80 + 900 * entry["tflite_size_bytes"] / largest
+        point = (entry["latency_ms_p50"], entry["accuracy"])
+        axes.scatter(*point, s=size, alpha=0.55, color=colours[entry["stage"]], edgecolors="black", linewidths=0.5)
+        # A point on top of an earlier one (fp16 next to fp32) gets its number beside it.
+        stacked = sum(abs(math.log(point[0] / other[0])) < 0.05 and abs(point[1] - other[1]) < 0.003
+                      for other in placed)
+        placed.append(point)
+        axes.annotate(str(number), point, textcoords="offset points", xytext=(16 * stacked, 14 * stacked),
+                      ha="center", va="center", fontsize=8, fontweight="bold",
+                      arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5} if stacked else None)
+        key.append(plt.Line2D([], [], marker=f"${number}$", linestyle="", color=colours[entry["stage"]],
+                              label=f"{entry['name']}: {entry['accuracy']:.4f}, {entry['latency_ms_p50']:.2f} ms, "
+                                    f"{entry['tflite_size_bytes'] / 1e6:.1f} MB"))
+    figure.legend(handles=key, loc="center left", bbox_to_anchor=(0.71, 0.5), fontsize=8, title="model: accuracy, p50, size",
+                  title_fontsize=8, frameon=False)
     accuracies = [e["accuracy"] for e in points]
     margin = max(0.02, (max(accuracies) - min(accuracies)) * 0.4)
     axes.set_ylim(min(accuracies) - margin, max(accuracies) + margin)
     axes.set_xscale("log")
     latencies = [e["latency_ms_p50"] for e in points]
-    axes.set_xlim(min(latencies) / 1.6, max(latencies) * 1.6)  # room for the labels at both ends
+    axes.set_xlim(min(latencies) / 1.4, max(latencies) * 1.4)
     formatter = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
     axes.xaxis.set_major_formatter(formatter)
     axes.xaxis.set_minor_formatter(formatter)
@@ -131,7 +141,7 @@ def pareto_plot(report, path):
     axes.grid(True, which="both", alpha=0.3)
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, label=s) for s, c in colours.items()]
     axes.legend(handles=handles, loc="lower right", fontsize=8)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 0.71, 1))
     with atomic.atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")
     plt.close(figure)

@@ -9,7 +9,7 @@ from tfdistill.data.pipeline import check_max_length, make_tf_dataset
 from tfdistill.data.tokenizer import check_tokenizer
 from tfdistill.models.bert.bert_model import logits_model
 from tfdistill.training import optimization
-from tfdistill.training.callbacks import KeepBestWeights
+from tfdistill.training.callbacks import KeepBestWeights, TerminateOnNonFinite
 
 
 @dataclasses.dataclass
@@ -81,7 +81,7 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
     keep_best = KeepBestWeights("val_accuracy")
     start = time.perf_counter()
     history = classifier.fit(train, validation_data=validation, epochs=epochs,
-                             callbacks=[keep_best, *callbacks], verbose=verbose)
+                             callbacks=[keep_best, *callbacks, TerminateOnNonFinite()], verbose=verbose)
     return FineTuneResult(history=history.history, best_epoch=keep_best.best_epoch,
                           train_seconds=time.perf_counter() - start)
 
