@@ -41,6 +41,7 @@ class Distiller(keras.Model):
         super().__init__(name=name, **kwargs)
         self.student = student
         self.teacher = as_teacher(teacher)
+        check_same_vocabulary(self.teacher.model, student)
         # The teacher is not an attribute Keras tracks for training: it is frozen and never saved
         # with the student; `trainable = False` also protects it if it is shared elsewhere.
         self.teacher.model.trainable = False
@@ -125,6 +126,23 @@ class Distiller(keras.Model):
         raise NotImplementedError(
             "A Distiller is not rebuilt from a config: save the student (tfdistill.save_pretrained) and "
             "create a new Distiller around it.")
+
+
+def check_same_vocabulary(teacher, student):
+    """Refuses a tfdistill teacher and student with different vocabulary sizes (both read the
+    same token ids). Teachers without a `bert_config` (transformers, keras-hub) are not checked.
+
+    Raises:
+        ValueError: the vocabulary sizes differ.
+    """
+    teacher_vocab = getattr(getattr(teacher, "bert_config", None), "vocab_size", None)
+    student_vocab = getattr(getattr(student, "bert_config", None), "vocab_size", None)
+    if None not in (teacher_vocab, student_vocab) and teacher_vocab != student_vocab:
+        raise ValueError(
+            f"The teacher embeds {teacher_vocab} token ids but the student {student_vocab}: they have "
+            "different vocabularies, so one token id would mean different words. Build the student with "
+            "tfdistill.student_from_teacher (it keeps the teacher's vocabulary) or with "
+            f"vocab_size={teacher_vocab} and the teacher's tokenizer.")
 
 
 def student_spec_of(model):

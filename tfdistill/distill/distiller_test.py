@@ -2,6 +2,8 @@ import os
 
 import numpy as np
 import pytest
+
+import tfdistill
 import tf_keras as keras
 
 from tfdistill.distill import Distiller
@@ -65,6 +67,9 @@ def test_terms_the_teacher_cannot_feed_are_refused():
         Distiller(student=student, teacher=teacher, losses=["logit_kd", "logit_kd"])
     with pytest.raises(TypeError, match="Unsupported teacher"):
         Distiller(student=student, teacher=object(), losses=["logit_kd"])
+    other_vocabulary = tfdistill.build_bert(student.bert_config.replace(vocab_size=80))
+    with pytest.raises(ValueError, match="The teacher embeds 64 token ids but the student 80"):
+        Distiller(student=other_vocabulary, teacher=teacher)
 
 
 def test_standard_callbacks(tmp_path):

@@ -8,7 +8,7 @@ from tfdistill.data.pipeline import check_max_length, make_tf_dataset
 from tfdistill.data.tokenizer import check_tokenizer
 from tfdistill.distill import losses as losses_lib
 from tfdistill.distill.augment import EmbeddingNeighbourAugmenter, concatenate
-from tfdistill.distill.distiller import Distiller
+from tfdistill.distill.distiller import Distiller, check_same_vocabulary
 from tfdistill.training import optimization
 from tfdistill.training.callbacks import TerminateOnNonFinite, TrainingBackup
 
@@ -41,15 +41,8 @@ def check_vocabularies(teacher, student, tokenizer):
     Example:
     >>> check_vocabularies(teacher, student, tokenizer)  # doctest: +SKIP
     """
-    teacher_vocab = getattr(getattr(teacher, "bert_config", None), "vocab_size", None)
-    student_vocab = student.bert_config.vocab_size
-    if teacher_vocab is not None and teacher_vocab != student_vocab:
-        raise ValueError(
-            f"The teacher embeds {teacher_vocab} token ids but the student {student_vocab}: they have "
-            "different vocabularies, so one token id would mean different words. Build the student with "
-            "tfdistill.student_from_teacher (it keeps the teacher's vocabulary) or with "
-            f"vocab_size={teacher_vocab} and the teacher's tokenizer.")
-    check_tokenizer(student_vocab, tokenizer, "the student")
+    check_same_vocabulary(teacher, student)
+    check_tokenizer(student.bert_config.vocab_size, tokenizer, "the student")
 
 
 def importance_features(tokenizer, split, max_length, examples=512):
