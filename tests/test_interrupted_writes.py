@@ -216,6 +216,13 @@ def test_sigkill_while_writing_keeps_the_earlier_package_and_readers_say_what_is
     with pytest.raises(FileNotFoundError, match="No TFLite model at"):
         read_tflite(str(tmp_path / "student_float32"))
 
+    # The next write to that path removes the killed writer's temporary, not a live writer's.
+    live = tmp_path / f".partial-student_int8.{os.getpid()}.live"
+    live.mkdir()
+    _write_package(path, tiny, "new")
+    assert not partial.exists() and live.exists()
+    assert package.read_model_card(str(path))["source"] == "new"
+
 
 def test_readers_refuse_incomplete_stage_folders(tmp_path):
     from tfdistill.pipeline.context import PipelineContext

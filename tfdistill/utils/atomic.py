@@ -2,7 +2,9 @@
 
 Everything tfdistill writes (model folders, `.tflite` files, reports, manifests) goes through
 these helpers: the content is written under a temporary name in the same folder, flushed, and
-renamed into place, so a crash or a full disk never leaves a file that looks complete.
+renamed into place, so a crash or a full disk never leaves a file that looks complete. The
+temporary name carries the writer's pid; the next write to the same path removes temporaries
+whose writer is gone (a killed run's leftovers).
 """
 
 import contextlib
@@ -33,6 +35,34 @@ def _parent_of(path):
     return parent
 
 
+def _partial_prefix(path):
+    """`.partial-<name>.<pid>.`: the writer's pid tells a later writer whether it is still alive."""
+    return f"{_PARTIAL}{os.path.basename(os.path.normpath(path))}.{os.getpid()}."
+
+
+def _remove_stale_partials(parent, path):
+    """Removes temporaries of `path` left by writers that were killed (their pid is gone)."""
+    stem = f"{_PARTIAL}{os.path.basename(os.path.normpath(path))}."
+    for name in os.listdir(parent):
+        pid = name[len(stem):].split(".", 1)[0] if name.startswith(stem) else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            target = os.path.join(parent, name)
+            if os.path.isdir(target):
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                os.remove(target)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yields a temporary file path; renames it to `path` if the block succeeds.
@@ -45,7 +75,8 @@ def atomic_path(path):
     ...     open(tmp, "wb").write(flatbuffer)
     """
     parent = _parent_of(path)
-    fd, tmp = tempfile.mkstemp(prefix=_PARTIAL + os.path.basename(path) + ".", dir=parent)
+    _remove_stale_partials(parent, path)
+    fd, tmp = tempfile.mkstemp(prefix=_partial_prefix(path), dir=parent)
     os.close(fd)
     try:
         yield tmp
@@ -89,7 +120,8 @@ def atomic_dir(path, overwrite=True):
     parent = _parent_of(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another path or pass overwrite=True.")
-    tmp = tempfile.mkdtemp(prefix=_PARTIAL + os.path.basename(os.path.normpath(path)) + ".", dir=parent)
+    _remove_stale_partials(parent, path)
+    tmp = tempfile.mkdtemp(prefix=_partial_prefix(path), dir=parent)
     try:
         yield tmp
         old = None
