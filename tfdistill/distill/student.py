@@ -116,8 +116,13 @@ def _copy_layers(source, target, names):
 
 def _copy_blocks(teacher, student, layer_map, importance_data):
     config = student.bert_config
-    teacher_blocks = resolve_layer_map(layer_map, config.num_layers, teacher.bert_config.num_layers)
-    scores = importance.block_scores(teacher, [block - 1 for block in teacher_blocks], importance_data)
+    teacher_config = teacher.bert_config
+    teacher_blocks = resolve_layer_map(layer_map, config.num_layers, teacher_config.num_layers)
+    keeps_all = (config.num_heads, config.intermediate_size) == (teacher_config.num_heads,
+                                                                 teacher_config.intermediate_size)
+    # Scores only decide what to drop: a full copy needs no forward pass over the data.
+    scores = importance.block_scores(teacher, [block - 1 for block in teacher_blocks],
+                                     None if keeps_all else importance_data)
     for student_block, teacher_block in enumerate(teacher_blocks):
         head_scores, unit_scores = scores[teacher_block - 1]
         heads = _top(head_scores, config.num_heads)
