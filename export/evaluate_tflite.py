@@ -28,8 +28,10 @@ def run(values):
     from tfdistill.export.loading import tokenizer_folder
 
     tokenizer = tfdistill.Tokenizer.from_pretrained(tokenizer_folder(values.model, values.tokenizer))
-    split = data_flags.load_data_from_flags(values).splits[values.split]
-    result = evaluate_tflite(values.model, tokenizer, split, num_threads=values.num_threads)
+    data = data_flags.load_data_from_flags(values)
+    # Matched by name to the package's labels.txt: other names are refused, another order mapped.
+    result = evaluate_tflite(values.model, tokenizer, data.splits[values.split], num_threads=values.num_threads,
+                             label_names=data.label_names)
     print(f"{values.model}: accuracy {result.accuracy:.4f} on {result.examples} {values.split} "
           f"examples (seq_len {result.seq_len})")
     return result

@@ -15,6 +15,7 @@ Example:
 from absl import app, flags
 
 from tfdistill.cli import data_flags
+from tfdistill.cli.output_dir import define_overwrite_flag
 from tfdistill.cli.script import run_or_exit
 from tfdistill.export.modes import INT8_SCOPES, MODES
 
@@ -30,7 +31,8 @@ flags.DEFINE_integer("num_validation", 300, "Validation examples compared with t
 flags.DEFINE_bool("evaluate_test", True, "Measure the .tflite's accuracy on the test split.")
 flags.DEFINE_bool("probabilities", True, "Add a `probabilities` (softmax) output.")
 flags.DEFINE_bool("force", False, "Write the package even if validation agreement is too low.")
-flags.DEFINE_string("output_dir", None, "Model package folder to (re)write.")
+flags.DEFINE_string("output_dir", None, "Model package folder to write.")
+define_overwrite_flag()
 data_flags.define_data_flags()
 flags.mark_flags_as_required(["model", "output_dir"])
 FLAGS = flags.FLAGS
@@ -39,14 +41,17 @@ FLAGS = flags.FLAGS
 def run(values):
     """Loads the model and data, exports, prints a summary; returns the `ExportResult`."""
     import tfdistill
-    from tfdistill.cli.output_dir import check_output_dir
+    from tfdistill.cli.output_dir import check_output_dir, input_paths
     from tfdistill.export import export_tflite
     from tfdistill.export.loading import load_classifier, tokenizer_folder
+    from tfdistill.training.classifier import data_in_model_order
 
-    output_dir = check_output_dir(values.output_dir)
+    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
     tokenizer = tfdistill.Tokenizer.from_pretrained(tokenizer_folder(values.model, values.tokenizer))
     model = load_classifier(values.model)
     data = data_flags.load_data_from_flags(values)
+    # The test accuracy in the card compares outputs with labels: both in the model's class order.
+    data = data_in_model_order(getattr(model, "bert_config", None), data, "model", values.model)
     result = export_tflite(
         model, output_dir, mode=values.mode, seq_len=values.seq_len, tokenizer=tokenizer,
         representative_split=data.train, validation_split=data.validation,

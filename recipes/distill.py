@@ -15,7 +15,7 @@ from absl import app, flags, logging
 
 import tfdistill
 from tfdistill.cli import data_flags, distill_flags
-from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
@@ -27,6 +27,7 @@ flags.DEFINE_integer("epochs", 3, "Distillation epochs (of the prediction stage 
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_float("learning_rate", 2e-4, "AdamW peak learning rate.")
 flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")
+define_overwrite_flag()
 flags.mark_flags_as_required(["teacher", "output_dir"])
 FLAGS = flags.FLAGS
 
@@ -35,19 +36,21 @@ def run(values):
     """Distils, evaluates and writes the student; returns the metrics dict."""
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.distill.training import distill
-    from tfdistill.training.classifier import load_classifier
+    from tfdistill.training.classifier import load_classifier_and_data
     from tfdistill.training.outputs import write_model_folder
     from tfdistill.training import evaluation, finetune
 
     start = time.perf_counter()
-    output_dir = check_output_dir(values.output_dir)
+    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
     terms = distill_flags.losses_from_flags(values)
     check_max_length(values.max_length, tfdistill.load_config(values.teacher).max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
-    teacher = load_classifier(values.teacher, data, role="teacher",
-                              fix="fine-tune it first with recipes/finetune_teacher.py.")
-    backup_dir = prepare_resumable_run(values, output_dir)
+    # The data follows the teacher's id2label (mapped by name), so the student's labels.txt
+    # and config.json (inherited from the teacher) agree.
+    teacher, data = load_classifier_and_data(values.teacher, data, role="teacher",
+                                             fix="fine-tune it first with recipes/finetune_teacher.py.")
+    backup_dir = prepare_resumable_run(values, output_dir, data)
     student = distill_flags.student_from_flags(teacher, values, tokenizer, data.train)
     logging.info("Student %s; losses %s", student.bert_config, terms)
     result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,

@@ -15,7 +15,7 @@ from absl import app, flags, logging
 
 import tfdistill
 from tfdistill.cli import data_flags
-from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 flags.DEFINE_string("model", None, "Hugging Face BERT folder to fine-tune (default: the shipped "
@@ -28,6 +28,7 @@ flags.DEFINE_float("learning_rate", 5e-5, "AdamW peak learning rate (linear warm
 flags.DEFINE_float("warmup_fraction", 0.1, "Share of steps spent warming up.")
 flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
 flags.DEFINE_string("output_dir", None, "Folder for the fine-tuned teacher and metrics.json.")
+define_overwrite_flag()
 flags.mark_flag_as_required("output_dir")
 FLAGS = flags.FLAGS
 
@@ -39,7 +40,7 @@ def run(values):
     from tfdistill.training import evaluation, finetune
 
     start = time.perf_counter()
-    output_dir = check_output_dir(values.output_dir)
+    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
     model_path = values.model or tfdistill.default_teacher_path()
     config = tfdistill.load_config(model_path)
     check_max_length(values.max_length, config.max_position_embeddings)

@@ -13,13 +13,14 @@ Example:
 """
 
 import os
+import shutil
 import time
 
 from absl import app, flags
 
 import tfdistill
 from tfdistill.cli import data_flags, distill_flags
-from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 data_flags.define_data_flags()
@@ -44,6 +45,8 @@ flags.DEFINE_integer("benchmark_runs", 50, "Timed runs per model.")
 flags.DEFINE_list("skip", [], "Stages to switch off: prune, qat.")
 flags.DEFINE_list("force_stages", [], "Stages to redo even if finished.")
 flags.DEFINE_string("output_dir", None, "Run folder: one sub-folder per stage and the report.")
+flags.DEFINE_bool("overwrite", False, "Discard an earlier tfdistill output at --output_dir and start "
+                  "afresh (a pipeline run there is resumed without it; other folders are never replaced).")
 flags.mark_flag_as_required("output_dir")
 FLAGS = flags.FLAGS
 
@@ -69,7 +72,7 @@ def check_inputs(values):
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.pipeline.runner import check_skip, check_stage_names
 
-    output_dir = check_output_dir(values.output_dir)
+    output_dir = check_run_folder(values)
     check_skip(values.skip)
     check_stage_names(values.force_stages, "--force_stages")
     terms = distill_flags.losses_from_flags(values)
@@ -79,6 +82,30 @@ def check_inputs(values):
         raise ValueError(f"--target_sparsity={values.target_sparsity} must be in (0, 1).")
     check_student_shape(values, teacher_config, terms)
     return output_dir
+
+
+def check_run_folder(values):
+    """Accepts a new or empty folder, or an earlier pipeline run (resumed); any other tfdistill
+    output only with --overwrite, which discards it once every other check has passed."""
+    from tfdistill.utils import ownership
+
+    output_dir = check_output_dir(values.output_dir, input_paths(values), overwrite=True)
+    marker = ownership.read_marker(output_dir)
+    if marker is not None and marker.get("kind") != "pipeline_run" and not values.overwrite:
+        raise ValueError(f"--output_dir {output_dir} holds a tfdistill {marker.get('kind')} folder, not a pipeline "
+                         "run; pass --overwrite to discard it, or choose a new folder.")
+    return output_dir
+
+
+def start_run_folder(values, output_dir):
+    """Discards an earlier output (with --overwrite), then marks the folder as a pipeline run,
+    so a killed run's folder is accepted when it resumes."""
+    from tfdistill.utils import atomic, ownership
+
+    if values.overwrite and ownership.read_marker(output_dir) is not None:
+        shutil.rmtree(output_dir)
+    ownership.claim(output_dir, "pipeline_run", bookkeeping=("pipeline.json",))
+    atomic.write_json(os.path.join(output_dir, "pipeline.json"), {"flags": values.flag_values_dict()})
 
 
 def check_student_shape(values, teacher_config, terms):
@@ -96,17 +123,19 @@ def run(values):
     from tfdistill.pipeline import report as report_lib
     from tfdistill.pipeline.context import PipelineContext
     from tfdistill.pipeline.runner import report_paths, run_stages
-    from tfdistill.utils import atomic
 
     start = time.perf_counter()
     apply_preset(values)
     output_dir = check_inputs(values)
     data = data_flags.load_data_from_flags(values)
+    if values.teacher:  # every stage's class ids follow the teacher's id2label (mapped by name)
+        from tfdistill.training.classifier import data_in_model_order
+
+        data = data_in_model_order(tfdistill.load_config(values.teacher), data, "teacher", values.teacher)
     tokenizer_source = values.teacher or values.base_model or tfdistill.default_teacher_path()
     tokenizer = tfdistill.Tokenizer.from_pretrained(tokenizer_source)
     print(f"Pipeline ({values.preset} preset) on {data} -> {output_dir}", flush=True)
-    # Marks the folder as a pipeline run, so a killed run's folder is accepted when it resumes.
-    atomic.write_json(os.path.join(output_dir, "pipeline.json"), {"flags": values.flag_values_dict()})
+    start_run_folder(values, output_dir)
     ctx = PipelineContext(values, data, tokenizer, output_dir,
                           values.base_model or tfdistill.default_teacher_path(), values.skip)
     stage_seconds = run_stages(ctx, values.force_stages)

@@ -21,9 +21,9 @@ import time
 from absl import app, flags
 
 from tfdistill.cli import data_flags
-from tfdistill.training.classifier import load_classifier
+from tfdistill.training.classifier import load_classifier_and_data
 from tfdistill.training.outputs import write_model_folder
-from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
@@ -63,11 +63,11 @@ def run(values):
     compress_cli.check_positive(values, "epochs", "batch_size", "max_length")
     pruning_config(values, steps=1000)  # every pruning flag is checked before any work
     terms = compress_cli.loss_terms(values)
-    output_dir = check_output_dir(values.output_dir)
+    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
     compress_cli.check_log_dir(values.tensorboard_dir, output_dir)
     compress_cli.check_student_folder(values.student)
     data = data_flags.load_data_from_flags(values)
-    student = load_classifier(values.student, data)
+    student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
     teacher = compress_cli.load_teacher(values, student, data)
     steps = values.epochs * -(-len(data.train) // values.batch_size)
@@ -75,7 +75,7 @@ def run(values):
     used = None
     if values.unused_tokens_first:
         used = compress.training_token_ids(tokenizer, data.train, values.max_length)
-    backup_dir = prepare_resumable_run(values, output_dir)
+    backup_dir = prepare_resumable_run(values, output_dir, data)
     pruned = compress.prune_student(student, config, used_token_ids=used)
 
     result = compress.fit_student(

@@ -22,9 +22,9 @@ import time
 from absl import app, flags, logging
 
 from tfdistill.cli import data_flags
-from tfdistill.training.classifier import load_classifier
+from tfdistill.training.classifier import load_classifier_and_data
 from tfdistill.training.outputs import write_model_folder
-from tfdistill.cli.output_dir import check_output_dir
+from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
 from tfdistill.compress import cli as compress_cli
@@ -49,17 +49,17 @@ def run(values):
     if values.calibration_steps < 0:
         raise ValueError(f"--calibration_steps must be >= 0, got {values.calibration_steps}.")
     terms = compress_cli.loss_terms(values)
-    output_dir = check_output_dir(values.output_dir)
+    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
     compress_cli.check_student_folder(values.student)
     import tfdistill
     from tfdistill import compress
     from tfdistill.data.pipeline import make_tf_dataset
 
     data = data_flags.load_data_from_flags(values)
-    student = load_classifier(values.student, data)
+    student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
     teacher = compress_cli.load_teacher(values, student, data)
-    backup_dir = prepare_resumable_run(values, output_dir)
+    backup_dir = prepare_resumable_run(values, output_dir, data)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
                                     quantize_embeddings=values.quantize_embeddings)
     sparsity_before = compress.weight_sparsity(student)

@@ -295,8 +295,8 @@ CASES = [
     # --- Output folders -------------------------------------------------------------------
     Case("output_dir_holds_foreign_files", lambda env: (
         env.file("thesis.tex", "mine"), check_output_dir(str(env.tmp))),
-        ValueError, r"already holds files that tfdistill did not write \(\['thesis\.tex'\]\)",
-        r"choose an empty or new folder"),
+        ValueError, r"holds files that tfdistill did not write \(thesis\.tex; no \.tfdistill\.json\)",
+        r"Choose an empty or new folder"),
     Case("output_dir_under_a_file", lambda env: check_output_dir(
         os.path.join(env.file("notes.txt", "x"), "out")),
         ValueError, r"notes\.txt is a file, not a folder", r"Choose a path whose parents are folders"),

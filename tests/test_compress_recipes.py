@@ -35,8 +35,9 @@ def test_prune_then_qat_keeps_the_sparsity(inputs):
                 f"--tensorboard_dir={logs}", f"--output_dir={pruned_dir}")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "layer_0_query" in done.stdout and "total" in done.stdout  # the sparsity table
-    assert sorted(os.listdir(pruned_dir)) == ["config.json", "labels.txt", "metrics.json", "model.safetensors",
-                                              "tokenizer.json", "tokenizer_config.json", "vocab.txt"]
+    assert sorted(os.listdir(pruned_dir)) == [".tfdistill.json", "config.json", "labels.txt", "metrics.json",
+                                              "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                                              "vocab.txt"]
     metrics = json.loads((pruned_dir / "metrics.json").read_text())
     assert metrics["kernel_sparsity"] == pytest.approx(0.5, abs=0.02)
     assert metrics["sparsity_per_layer"]["word_embeddings"] == pytest.approx(0.5, abs=0.05)

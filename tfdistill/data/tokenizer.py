@@ -18,6 +18,9 @@ from tfdistill.utils import atomic
 TOKENIZER_JSON = "tokenizer.json"
 VOCAB_TXT = "vocab.txt"
 TOKENIZER_CONFIG_JSON = "tokenizer_config.json"
+# A model package (tfdistill.export.package) has no tokenizer_config.json: its card records the
+# casing (`do_lower_case`, `strip_accents`; older cards only inside their "tokenizer" entry).
+MODEL_CARD_JSON = "model_card.json"
 
 FEATURE_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -155,7 +158,8 @@ class Tokenizer:
         `tokenizer.json` is used when present, else `vocab.txt` with the standard BERT pipeline.
         `do_lower_case`, `strip_accents`, `tokenize_chinese_chars` and the special tokens are
         read from `tokenizer_config.json` when it has them (overriding `tokenizer.json`, as
-        transformers does).
+        transformers does). A model package folder (`vocab.txt` and `model_card.json`) is
+        tokenized with the casing its card records, so a cased model stays cased.
 
         Args:
             path: str or path-like, the folder.
@@ -166,8 +170,10 @@ class Tokenizer:
         Raises:
             FileNotFoundError: the folder does not exist or has neither `tokenizer.json` nor
                 `vocab.txt`.
-            ValueError: `tokenizer_config.json` is not valid JSON or has a non-boolean casing
-                option, or the vocabulary is unusable.
+            ValueError: `tokenizer_config.json` (or a package's `model_card.json`) is not a
+                JSON object or has a non-boolean casing option; `tokenizer.json` is truncated,
+                not JSON or not a tokenizer; or the vocabulary is unusable. Each message names
+                the file and the fix.
 
         Example:
         >>> import tfdistill
@@ -183,12 +189,12 @@ class Tokenizer:
             )
         config = _read_tokenizer_config(path)
         special_tokens = _special_tokens_from_config(config)
-        options = {key: config[key] for key in _NORMALIZER_OPTIONS if key in config}
-        _check_normalizer_options(path, options)
+        options = {**_casing_of_model_card(path), **_normalizer_options_of(
+            os.path.join(path, TOKENIZER_CONFIG_JSON), config)}
         tokenizer_json = os.path.join(path, TOKENIZER_JSON)
         vocab_txt = os.path.join(path, VOCAB_TXT)
         if os.path.isfile(tokenizer_json):
-            backend = tokenizers.Tokenizer.from_file(tokenizer_json)
+            backend = _load_tokenizer_json(tokenizer_json, has_vocab_txt=os.path.isfile(vocab_txt))
             _override_normalizer(backend, options)
             return cls(backend, special_tokens)
         if os.path.isfile(vocab_txt):
@@ -298,8 +304,22 @@ class Tokenizer:
             return {}
         return {key: getattr(normalizer, arg) for key, arg in _NORMALIZER_OPTIONS.items()}
 
+    @property
+    def casing(self):
+        """dict, what the normalizer does to case and accents: `do_lower_case` and
+        `strip_accents`, both bool. Found by normalizing "A" and "\u00e9", so it holds for any
+        normalizer (a `BertNormalizer`'s `strip_accents=None` reads as what it does)."""
+        normalizer = self._backend.normalizer
+        if normalizer is None:
+            return {"do_lower_case": False, "strip_accents": False}
+        return {"do_lower_case": normalizer.normalize_str("A") == "a",
+                "strip_accents": normalizer.normalize_str("\u00e9") == "e"}
+
     def get_config(self):
         """Returns a JSON-serializable summary (vocabulary size, casing, special token ids).
+
+        `do_lower_case` and `strip_accents` are what the tokenizer does (bools, see `casing`);
+        a model package's card records them so that every tokenizer of the package follows them.
 
         Returns:
             dict.
@@ -308,7 +328,7 @@ class Tokenizer:
         >>> Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]"]).get_config()["pad_token_id"]
         0
         """
-        config = {"vocab_size": self.vocab_size, **self._normalizer_options()}
+        config = {"vocab_size": self.vocab_size, **self._normalizer_options(), **self.casing}
         config.update({key: token for key, token in self._special_tokens.items()})
         config.update({f"{key}_id": self.token_id(key) for key in self._special_tokens})
         return config
@@ -344,9 +364,8 @@ class Tokenizer:
         return folder
 
     def __repr__(self):
-        options = self._normalizer_options()
         return (f"Tokenizer(vocab_size={self.vocab_size}, "
-                f"do_lower_case={options.get('do_lower_case')})")
+                f"do_lower_case={self.casing['do_lower_case']})")
 
 
 def check_tokenizer(model_vocab, tokenizer, model_name="the model"):
@@ -384,20 +403,42 @@ def _vocab_to_ids(vocab):
 
 
 def _read_vocab_txt(path):
-    with open(path, encoding="utf-8") as f:
-        # transformers strips only the newline: a token may itself be whitespace-like.
-        return [line.rstrip("\n") for line in f]
+    try:
+        with open(path, encoding="utf-8") as f:
+            # transformers strips only the newline: a token may itself be whitespace-like.
+            return [line.rstrip("\n") for line in f]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text (byte offset {e.start}: {e.reason}); copy the "
+                         "model's vocab.txt again (it is UTF-8, one token a line).") from None
+
+
+def _read_json_object(path, fix):
+    """The JSON object in `path`; ValueError naming the file and `fix` if it is anything else."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); {fix}.") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} holds a JSON {type(value).__name__}, not an object; {fix}.")
+    return value
 
 
 def _read_tokenizer_config(folder):
     path = os.path.join(folder, TOKENIZER_CONFIG_JSON)
     if not os.path.isfile(path):
         return {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}); fix or delete it.") from None
+    return _read_json_object(path, "fix or delete it")
+
+
+def _casing_of_model_card(folder):
+    """The casing options a model package's card records ({} when the folder has no card)."""
+    path = os.path.join(folder, MODEL_CARD_JSON)
+    if not os.path.isfile(path):
+        return {}
+    card = _read_json_object(path, "export the model package again")
+    recorded = card.get("tokenizer") if isinstance(card.get("tokenizer"), dict) else {}
+    return _normalizer_options_of(path, {**recorded, **card})
 
 
 def _special_tokens_from_config(config):
@@ -412,13 +453,49 @@ def _special_tokens_from_config(config):
     return special_tokens
 
 
-def _check_normalizer_options(folder, options):
+def _normalizer_options_of(path, config):
+    """The casing options in `config` (read from `path`), checked."""
+    options = {key: config[key] for key in _NORMALIZER_OPTIONS if key in config}
     for key, value in options.items():
         # strip_accents may be null (follow do_lower_case); the others are true or false.
         if not (isinstance(value, bool) or (key == "strip_accents" and value is None)):
             raise ValueError(
-                f"{os.path.join(folder, TOKENIZER_CONFIG_JSON)}: {key} must be true or false, got "
-                f"{value!r:.60}. Fix that field or delete it (BERT uncased: do_lower_case true).")
+                f"{path}: {key} must be true or false, got {value!r:.60}. Fix that field or "
+                "delete it (BERT uncased: do_lower_case true).")
+    return options
+
+
+def _load_tokenizer_json(path, has_vocab_txt):
+    """`tokenizers.Tokenizer.from_file`, with a message that says what is wrong with the file."""
+    try:
+        return tokenizers.Tokenizer.from_file(path)
+    except Exception as error:  # the Rust side raises a bare Exception whatever went wrong
+        fix = (f"Copy {TOKENIZER_JSON} again from where the model came from (e.g. its Hugging "
+               "Face repository)")
+        if has_vocab_txt:
+            fix += (f", or delete it: the folder's {VOCAB_TXT} and {TOKENIZER_CONFIG_JSON} then "
+                    "give the standard BERT tokenizer")
+        raise ValueError(f"{_tokenizer_json_problem(path, error)}. {fix}.") from None
+
+
+def _tokenizer_json_problem(path, error):
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.strip():
+        return f"{path} is empty ({len(data)} bytes), as an interrupted download or copy leaves it"
+    try:
+        json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return f"{path} is not UTF-8 text (byte offset {e.start}), so not a tokenizer.json"
+    except json.JSONDecodeError as e:
+        where = f"{e.msg}: line {e.lineno}, column {e.colno}"
+        # An unterminated string, or an error at the very end: the text stops mid-document.
+        if e.msg.startswith("Unterminated string") or e.pos >= len(e.doc.rstrip()):
+            return (f"{path} is cut short: its {len(data):,} bytes end inside the JSON ({where}), "
+                    "as an interrupted download or copy leaves it")
+        return f"{path} is not valid JSON ({where}); it is damaged"
+    return (f"{path} is JSON but not a tokenizer that tokenizers {tokenizers.__version__} can "
+            f"read ({error}); it may come from a newer tokenizers release, or be another file")
 
 
 def _override_normalizer(backend, options):

@@ -23,7 +23,7 @@ def test_package_is_written_whole_and_replaced_whole(tmp_path):
     folder = str(tmp_path / "pkg")
     card = model_card(b"v1", **FIELDS)
     path = write_model_package(folder, b"v1", ["[PAD]", "good"], FIELDS["labels"], card)
-    assert sorted(os.listdir(folder)) == ["labels.txt", "model.tflite", "model_card.json", "vocab.txt"]
+    assert sorted(os.listdir(folder)) == [".tfdistill.json", "labels.txt", "model.tflite", "model_card.json", "vocab.txt"]
     assert open(path, "rb").read() == b"v1" and read_model_card(folder) == card
     assert open(os.path.join(folder, "vocab.txt")).read() == "[PAD]\ngood\n"
     write_model_package(folder, b"v2", ["[PAD]"], ["a", "b"], model_card(b"v2", **FIELDS))

@@ -6,6 +6,8 @@ import json
 import os
 import time
 
+import numpy as np
+
 from tfdistill.utils import atomic
 
 MANIFEST = "manifest.json"
@@ -17,6 +19,28 @@ def fingerprint(inputs):
     """Returns a stable hash of a JSON-serialisable description of a stage's inputs."""
     text = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def data_fingerprint(data):
+    """Returns a hash of a dataset's content: every split's texts, text pairs and labels, and the
+    class names. A changed training file changes it even when its path and size stay the same.
+
+    Args:
+        data: `TextClassificationData`.
+
+    Example:
+    >>> data_fingerprint(tfdistill.datasets.load("rotten_tomatoes"))  # doctest: +SKIP
+    '5c1f0d2e9a7b3c44'
+    """
+    digest = hashlib.sha256(json.dumps(list(data.label_names)).encode("utf-8"))
+    for name, split in data.splits.items():
+        digest.update(name.encode("utf-8"))
+        for column in (split.texts, split.text_pairs or ()):
+            for text in column:
+                digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+            digest.update(b"\1")
+        digest.update(np.asarray(split.labels, dtype=np.int32).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def read_manifest(stage_dir):

@@ -48,7 +48,9 @@ def run_stages(ctx, force_stages=()):
     """
     import tf_keras as keras
 
-    previous, stage_seconds = "", {}
+    # The data's content, not only its file names, feeds the first stage (and so every later one):
+    # a training file edited in place redoes the run instead of reusing stale stages.
+    previous, stage_seconds = manifest_lib.data_fingerprint(ctx.data), {}
     for stage in ORDER:
         if not ctx.ran(stage):
             continue
@@ -56,9 +58,12 @@ def run_stages(ctx, force_stages=()):
         inputs_hash = manifest_lib.fingerprint(inputs)
         final = ctx.final_dir(stage)
         ctx.backup_dir = os.path.join(ctx.output_dir, manifest_lib.BACKUP_FOLDER, f"{stage}-{inputs_hash}")
-        if stage not in force_stages and manifest_lib.is_complete(final, inputs_hash):
+        earlier = manifest_lib.read_manifest(final)
+        if stage not in force_stages and earlier is not None and earlier.get("inputs_hash") == inputs_hash:
             print(f"== {stage}: done earlier with the same inputs, skipped ({final})", flush=True)
         else:
+            if earlier is not None and stage not in force_stages:
+                print(f"== {stage}: {_what_changed(earlier, inputs)} since the earlier run; redoing it", flush=True)
             print(f"== {stage}: starting, about {estimate_seconds(stage, ctx) / 60:.0f} min "
                   f"(ETA {time.strftime('%H:%M', time.localtime(time.time() + estimate_seconds(stage, ctx)))})",
                   flush=True)
@@ -66,7 +71,7 @@ def run_stages(ctx, force_stages=()):
             if stage in force_stages:
                 shutil.rmtree(ctx.backup_dir, ignore_errors=True)
             keras.utils.set_random_seed(ctx.values.seed)  # the same start whether earlier stages ran here or not
-            with atomic.atomic_dir(final) as folder:
+            with atomic.atomic_dir(final, kind="pipeline_stage") as folder:
                 outputs = STAGES[stage](ctx, folder)
                 manifest_lib.write_manifest(folder, stage, inputs, inputs_hash, time.perf_counter() - start, outputs)
             shutil.rmtree(ctx.backup_dir, ignore_errors=True)
@@ -75,6 +80,15 @@ def run_stages(ctx, force_stages=()):
         stage_seconds[stage] = manifest["seconds"]
         previous = manifest["inputs_hash"] + manifest["finished_at"]
     return stage_seconds
+
+
+def _what_changed(earlier, inputs):
+    """Names the flags (or the data / an earlier stage) whose change makes a finished stage stale."""
+    old_flags = earlier.get("inputs", {}).get("flags", {})
+    changed = [f"--{name}" for name in sorted(inputs["flags"]) if old_flags.get(name) != inputs["flags"][name]]
+    if not changed:
+        changed = ["the training data or an earlier stage"]
+    return f"{', '.join(changed)} changed"
 
 
 def check_stage_names(names, what):

@@ -11,7 +11,7 @@ def write_model_folder(output_dir, model, tokenizer, data, metrics, extra=None):
     `labels.txt` and `metrics.json` (written last).
 
     Args:
-        output_dir: str, the (already checked) output folder; replaced if it exists.
+        output_dir: str, the (already checked) output folder; an earlier tfdistill output there is replaced.
         model: a BERT without tfmot wrappers, for `model.safetensors`.
         tokenizer: `tfdistill.Tokenizer`.
         data: `TextClassificationData` (for `labels.txt`).
@@ -21,7 +21,7 @@ def write_model_folder(output_dir, model, tokenizer, data, metrics, extra=None):
     Example:
     >>> write_model_folder("runs/student", student, tokenizer, data, {"test_accuracy": 0.81})  # doctest: +SKIP
     """
-    with atomic.atomic_dir(output_dir) as tmp:
+    with atomic.atomic_dir(output_dir, kind="model") as tmp:
         write_pretrained_files(model, tmp, tokenizer)
         data.save_label_names(os.path.join(tmp, "labels.txt"))
         if extra is not None:

@@ -8,10 +8,13 @@ whose writer is gone (a killed run's leftovers).
 """
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
 import tempfile
+
+from tfdistill.utils import ownership
 
 _PARTIAL = ".partial-"
 
@@ -107,32 +110,70 @@ def write_json(path, obj):
 
 
 @contextlib.contextmanager
-def atomic_dir(path, overwrite=True):
+def atomic_dir(path, overwrite=True, kind="output"):
     """Yields a temporary folder; it replaces `path` only if the block succeeds.
+
+    Only what tfdistill wrote is ever replaced: the published folder carries the ownership
+    marker (`tfdistill.utils.ownership`), and a file, a folder without that marker, or (unless
+    `overwrite`) an earlier finished output at `path` is refused before the block runs. While
+    the block runs, this process holds the path's write lock: a second writer fails at once.
+    The old folder and the new one are swapped in one step, so `path` is never missing.
 
     Args:
         path: str, the final folder.
-        overwrite: bool, whether an existing folder at `path` may be replaced.
+        overwrite: bool, whether an earlier tfdistill output at `path` may be replaced.
+        kind: str, what the folder is (recorded in its marker), e.g. `"model"`.
 
     Raises:
-        FileExistsError: `path` exists and `overwrite` is False.
+        OutputConflictError: `path` holds something tfdistill may not replace, or another
+            process is writing it.
+
+    Example:
+    >>> with atomic_dir("runs/student", kind="model") as tmp:  # doctest: +SKIP
+    ...     save_files_into(tmp)
     """
     parent = _parent_of(path)
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{path} already exists; choose another path or pass overwrite=True.")
-    _remove_stale_partials(parent, path)
-    tmp = tempfile.mkdtemp(prefix=_partial_prefix(path), dir=parent)
+    ownership.check_replaceable(path, overwrite)
+    locked_here = not ownership.holds_lock(path)
+    ownership.acquire_lock(path)
     try:
-        yield tmp
-        old = None
-        if os.path.exists(path):
-            old = tempfile.mkdtemp(prefix=".old-", dir=parent)
-            os.rmdir(old)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        _fsync_dir(parent)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+        _remove_stale_partials(parent, path)
+        tmp = tempfile.mkdtemp(prefix=_partial_prefix(path), dir=parent)
+        try:
+            yield tmp
+            ownership.write_marker(tmp, kind)
+            ownership.check_replaceable(path, overwrite=True)  # nothing foreign appeared meanwhile
+            _swap_into_place(tmp, path)
+            _fsync_dir(parent)
+        finally:
+            if os.path.exists(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
     finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+        if locked_here:
+            ownership.release_lock(path)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _swap_into_place(tmp, path):
+    """Moves folder `tmp` to `path`; an earlier folder at `path` ends up at `tmp` (to be removed).
+
+    Linux's renameat2(RENAME_EXCHANGE) swaps both names in one step. Without it the old folder is
+    renamed to `tmp`'s sibling partial name first: a kill between the two renames leaves `path`
+    absent for a moment, and the partial is removed by the next writer.
+    """
+    if not os.path.isdir(path) or not os.listdir(path):
+        os.replace(tmp, path)  # rename(2) replaces an empty folder
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.renameat2(_AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(path), _RENAME_EXCHANGE) == 0:
+            return
+    except (AttributeError, OSError):
+        pass
+    old = tmp + ".old"
+    os.replace(path, old)
+    os.replace(tmp, path)
+    os.replace(old, tmp)

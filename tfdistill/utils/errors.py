@@ -17,3 +17,13 @@ class NonFiniteLossError(RuntimeError):
     def __init__(self, message, term=None, epoch=None, step=None):
         super().__init__(message)
         self.term, self.epoch, self.step = term, epoch, step
+
+
+class OutputConflictError(ValueError):
+    """An output path cannot be written without destroying something: it holds files tfdistill
+    did not write, an earlier output (without `overwrite`), one of the command's inputs, or
+    another process is writing it. A `ValueError`, so scripts report it and exit with status 2.
+
+    Example:
+    >>> raise OutputConflictError("--output_dir runs/x holds files tfdistill did not write ...")  # doctest: +SKIP
+    """

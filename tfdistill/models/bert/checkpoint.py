@@ -21,7 +21,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 # Heads tfdistill does not build (masked-LM, NSP) and non-weight buffers.
 _IGNORED = re.compile(r"^(cls\.|embeddings\.position_ids$)")
-# Weights a fresh classifier may lack: they are initialised and reported.
+# Weights a checkpoint may lack: initialised and reported, but a classifier folder lacking them
+# is refused unless the caller asks for a new head (`_check_fresh_head`).
 _OPTIONAL = re.compile(r"^(pooler\.|classifier\.)")
 # Weight files tfdistill refuses to read: pickles (PyTorch, joblib) and transformers' TF h5.
 _OTHER_WEIGHT_FORMATS = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".h5")
@@ -160,17 +161,21 @@ def load_pretrained(path, num_labels=None, name="bert"):
     Args:
         path: str, a folder with `config.json` and `model.safetensors`.
         num_labels: optional int >= 2. Adds (or keeps) a classification head with that many
-            labels. When omitted, the head is built only if the checkpoint has one.
+            labels, starting it fresh when the checkpoint has none: pass it to fine-tune a base
+            model. When omitted, the head is built only if the checkpoint has one (config.json
+            declares a classifier, or the weights hold one), and it must then be complete.
         name: str, the model name.
 
     Returns:
         A `BertModel` from `build_bert`, with every tensor of the checkpoint loaded. Weights the
-        checkpoint lacks (a new classifier or pooler) keep their fresh initialisation and are
-        logged.
+        checkpoint lacks (a new classifier or pooler, with `num_labels`) keep their fresh
+        initialisation and are logged: a warning when config.json declares a classifier whose
+        weights are missing.
 
     Raises:
         FileNotFoundError: the folder, its config or its weights are missing.
-        ValueError: a tensor is missing, has the wrong shape, or the file is corrupt.
+        ValueError: a tensor is missing, has the wrong shape, or the file is corrupt; or, without
+            `num_labels`, the folder is a classifier whose head (classifier or pooler) is missing.
 
     Example:
     >>> import tfdistill
@@ -189,8 +194,35 @@ def load_pretrained(path, num_labels=None, name="bert"):
     if config.num_labels is None and "classifier.weight" in tensors:
         config = config.replace(num_labels=int(tensors["classifier.bias"].shape[0]))
     model = build_bert(config, name=name)
-    _assign(model, tensors, weights_path)
+    fresh = _assign(model, tensors, weights_path)
+    _check_fresh_head(fresh, config, path, num_labels)
     return model
+
+
+def _check_fresh_head(fresh, config, path, num_labels):
+    """Refuses a classifier folder whose head is missing, unless `num_labels` asks for a new head.
+
+    A missing head used to be an INFO line and a random head: a teacher that then predicted
+    noise, and a student distilled from it. Fine-tuning a base model is the one case where a
+    fresh head is meant, and that caller passes `num_labels`.
+    """
+    if not fresh:
+        return
+    if config.num_labels and num_labels is None:
+        raise ValueError(
+            f"{path} is a {config.num_labels}-label classifier (config.json or its classifier tensors say so) "
+            f"but {WEIGHTS_FILE} lacks {fresh}: its classification head would be random and every prediction "
+            "noise. Copy or export the fine-tuned folder again with its head (tfdistill.save_pretrained, or "
+            "transformers' save_pretrained(..., safe_serialization=True)); to start a fresh head on purpose, "
+            "fine-tune it (recipes/finetune_teacher.py --model=..., or load_pretrained(path, num_labels=...)).")
+    declared = load_config(path).num_labels
+    if declared and any(name.startswith("classifier.") for name in fresh):
+        _log.warning("%s declares a %d-label classifier in config.json, but %s has no weights %s: starting a "
+                     "fresh, random head because num_labels=%d was passed (fine-tuning). If the folder is a "
+                     "fine-tuned classifier, its head is lost; export it again.",
+                     path, declared, WEIGHTS_FILE, fresh, num_labels)
+    else:
+        _log.info("Newly initialised (not in %s): %s", os.path.join(path, WEIGHTS_FILE), fresh)
 
 
 def _assign(model, tensors, source):
@@ -214,13 +246,12 @@ def _assign(model, tensors, source):
     for variable, array in values:
         variable.assign(array)
     unused = sorted(n for n in set(tensors) - set(mapping) if not _IGNORED.match(n))
-    if fresh:
-        _log.info("Newly initialised (not in %s): %s", source, fresh)
     if unused:
         _log.warning("Unused tensors in %s: %s", source, unused)
+    return fresh
 
 
-def save_pretrained(model, path, tokenizer=None):
+def save_pretrained(model, path, tokenizer=None, overwrite=True):
     """Writes a model as a Hugging Face-format folder, atomically.
 
     The folder holds `config.json` (with `num_labels`/`id2label` for classifiers) and
@@ -229,13 +260,19 @@ def save_pretrained(model, path, tokenizer=None):
 
     Args:
         model: a model from `build_bert`/`load_pretrained`.
-        path: str, the output folder (replaced if it exists).
+        path: str, the output folder: new, empty, or an earlier tfdistill output.
         tokenizer: optional `tfdistill.Tokenizer`; its files are written too.
+        overwrite: bool, whether an earlier tfdistill output at `path` may be replaced. A file
+            or a folder that tfdistill did not write is never replaced.
+
+    Raises:
+        OutputConflictError (a ValueError): `path` is a file, a folder tfdistill did not write,
+            an earlier output with `overwrite=False`, or being written by another process.
 
     Example:
     >>> tfdistill.save_pretrained(student, "out/student", tokenizer=tokenizer)  # doctest: +SKIP
     """
-    with atomic.atomic_dir(path) as tmp:
+    with atomic.atomic_dir(path, overwrite=overwrite, kind="model") as tmp:
         write_pretrained_files(model, tmp, tokenizer)
 
 

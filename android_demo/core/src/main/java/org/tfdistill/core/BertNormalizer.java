@@ -3,17 +3,25 @@ package org.tfdistill.core;
 import java.text.Normalizer;
 
 /**
- * The uncased BERT normalizer, step for step as Hugging Face {@code BertNormalizer} with
- * {@code clean_text}, {@code handle_chinese_chars}, {@code lowercase} and accent stripping on.
+ * The BERT normalizer, step for step as Hugging Face {@code BertNormalizer} with
+ * {@code clean_text} and {@code handle_chinese_chars} on, and accent stripping and lowercasing
+ * as the model's {@link Casing} says (both on for uncased models, both off for cased ones).
  *
  * <p>Everything iterates by code point: a Java {@code char} is a UTF-16 unit, and an emoji is two
  * of them, while the Python side sees one character.
  */
 final class BertNormalizer {
+  /** 'İ': its lowercase is two characters. */
+  private static final int CAPITAL_I_WITH_DOT = 0x130;
+
   private BertNormalizer() {}
 
-  static String normalize(String text) {
-    return lowercase(stripAccents(padChineseCharacters(clean(text))));
+  static String normalize(String text, Casing casing) {
+    String normalized = padChineseCharacters(clean(text));
+    if (casing.stripAccents()) {
+      normalized = stripAccents(normalized);
+    }
+    return casing.lowercase() ? lowercase(normalized) : normalized;
   }
 
   /** Drops control, format and private-use characters (and U+0000, U+FFFD); whitespace -> ' '. */
@@ -54,11 +62,18 @@ final class BertNormalizer {
    * Lowercases code point by code point, as Rust's {@code char::to_lowercase} does.
    *
    * <p>Not {@code String.toLowerCase}: it maps a word-final capital sigma to 'ς' where the Python
-   * side gives 'σ'. The one character whose lowercase is two characters (U+0130) never gets
-   * here: NFD has already split it into 'I' and a dropped combining dot.
+   * side gives 'σ'. The one character whose lowercase is two characters, U+0130 ('İ'), becomes
+   * "i" and a combining dot, as in Rust; {@code Character.toLowerCase} would drop the dot. (With
+   * accent stripping, NFD has already split it into 'I' and a dropped dot.)
    */
   static String lowercase(String text) {
-    return transform(text, (cp, out) -> out.appendCodePoint(Character.toLowerCase(cp)));
+    return transform(text, (cp, out) -> {
+      if (cp == CAPITAL_I_WITH_DOT) {
+        out.append("i\u0307");
+      } else {
+        out.appendCodePoint(Character.toLowerCase(cp));
+      }
+    });
   }
 
   /** What one normalization step writes for one code point. */

@@ -8,8 +8,9 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * BERT uncased WordPiece tokenization with the ids of the Python side ({@code tfdistill.Tokenizer},
- * i.e. Hugging Face {@code BertTokenizerFast}): {@code [CLS] A [SEP]} or
+ * BERT WordPiece tokenization with the ids of the Python side ({@code tfdistill.Tokenizer}, i.e.
+ * Hugging Face {@code BertTokenizerFast}), uncased or cased as the model's {@link Casing} says
+ * (a package's {@code model_card.json} records it): {@code [CLS] A [SEP]} or
  * {@code [CLS] A [SEP] B [SEP]} (token type 1 on {@code B [SEP]}), longest-first truncation,
  * padding with {@code [PAD]} to the sequence length.
  *
@@ -29,34 +30,56 @@ public final class BertTokenizer {
   private static final String[] SPECIAL_TOKENS = {PAD, UNK, CLS, SEP, MASK};
 
   private final Vocab vocab;
+  private final Casing casing;
   private final WordPiece wordPiece;
   private final int padId;
   private final int clsId;
   private final int sepId;
 
   /**
+   * An uncased tokenizer (lowercasing, accents stripped).
+   *
    * @throws IllegalArgumentException if the vocabulary lacks [PAD], [UNK], [CLS] or [SEP]
    */
   public BertTokenizer(Vocab vocab) {
+    this(vocab, Casing.UNCASED);
+  }
+
+  /**
+   * A tokenizer with the model's casing ({@link ModelCard#casing()}).
+   *
+   * @throws IllegalArgumentException if the vocabulary lacks [PAD], [UNK], [CLS] or [SEP]
+   */
+  public BertTokenizer(Vocab vocab, Casing casing) {
     this.vocab = vocab;
+    this.casing = casing;
     this.padId = vocab.requireId(PAD);
     this.clsId = vocab.requireId(CLS);
     this.sepId = vocab.requireId(SEP);
     this.wordPiece = new WordPiece(vocab, vocab.requireId(UNK));
   }
 
-  /** Loads {@code vocab.txt} from a stream (e.g. an Android asset), closing it. */
+  /** Loads {@code vocab.txt} from a stream (e.g. an Android asset), closing it; uncased. */
   public static BertTokenizer load(InputStream vocabTxt) throws IOException {
     return new BertTokenizer(Vocab.load(vocabTxt));
   }
 
-  /** Loads {@code vocab.txt} from a file. */
+  /** Loads {@code vocab.txt} from a stream, closing it, for a model with {@code casing}. */
+  public static BertTokenizer load(InputStream vocabTxt, Casing casing) throws IOException {
+    return new BertTokenizer(Vocab.load(vocabTxt), casing);
+  }
+
+  /** Loads {@code vocab.txt} from a file; uncased. */
   public static BertTokenizer load(File vocabTxt) throws IOException {
     return new BertTokenizer(Vocab.load(vocabTxt));
   }
 
   public Vocab vocab() {
     return vocab;
+  }
+
+  public Casing casing() {
+    return casing;
   }
 
   /** Encodes one text: {@code [CLS] text [SEP]}, truncated and padded to {@code seqLen}. */
@@ -150,7 +173,7 @@ public final class BertTokenizer {
     if (piece.isEmpty()) {
       return;
     }
-    for (String word : BertPreTokenizer.split(BertNormalizer.normalize(piece))) {
+    for (String word : BertPreTokenizer.split(BertNormalizer.normalize(piece, casing))) {
       wordPiece.tokenize(word, ids);
     }
   }

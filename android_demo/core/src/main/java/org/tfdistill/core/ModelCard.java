@@ -14,9 +14,11 @@ import java.util.Map;
  * {@code .tflite} (sequence length, input and output names) and what it shows about it.
  *
  * <p>Schema: {@code {"seq_len": int, "inputs": [names], "outputs": [names], "labels": [names],
- * "mode": str, "size_bytes": int, "sha256": str, "source": str, "accuracy": number}}. The first
- * three are required; the rest are optional metadata. Unknown keys are ignored so that newer
- * exporters can add fields without breaking installed apps.
+ * "mode": str, "size_bytes": int, "sha256": str, "source": str, "accuracy": number,
+ * "do_lower_case": bool, "strip_accents": bool or null, "tokenizer": {"vocab_size": int, ...}}}.
+ * The first three are required; the rest are optional. Unknown keys are ignored so that newer
+ * exporters can add fields without breaking installed apps. A card that does not record the
+ * casing (at the top, or in older cards inside "tokenizer") is uncased.
  */
 public final class ModelCard {
   private final int seqLen;
@@ -28,6 +30,8 @@ public final class ModelCard {
   private final String sha256;
   private final String source;
   private final double accuracy;
+  private final Casing casing;
+  private final long vocabSize;
 
   private ModelCard(Map<String, Object> card) {
     this.seqLen = (int) requireLong(card, "seq_len", 1, Integer.MAX_VALUE);
@@ -42,6 +46,10 @@ public final class ModelCard {
     this.source = optionalString(card, "source");
     this.accuracy = card.get("accuracy") instanceof Number
         ? ((Number) card.get("accuracy")).doubleValue() : Double.NaN;
+    Map<String, Object> tokenizer = optionalObject(card, "tokenizer");
+    this.casing = parseCasing(card.containsKey("do_lower_case") ? card : tokenizer);
+    this.vocabSize = tokenizer.containsKey("vocab_size")
+        ? requireLong(tokenizer, "vocab_size", 1, Integer.MAX_VALUE) : -1;
   }
 
   /**
@@ -105,6 +113,16 @@ public final class ModelCard {
   /** Test accuracy recorded at export, or NaN if unknown. */
   public double accuracy() {
     return accuracy;
+  }
+
+  /** How the model's tokenizer treats case and accents; {@link Casing#UNCASED} if unrecorded. */
+  public Casing casing() {
+    return casing;
+  }
+
+  /** Number of tokens of the model's vocabulary ({@code tokenizer.vocab_size}), or -1. */
+  public long vocabSize() {
+    return vocabSize;
   }
 
   /**
@@ -180,6 +198,27 @@ public final class ModelCard {
     return Collections.unmodifiableList(names);
   }
 
+  private static Casing parseCasing(Map<String, Object> fields) {
+    Object lower = fields.get("do_lower_case");
+    Object strip = fields.get("strip_accents");
+    if (lower == null && strip == null) {
+      return Casing.UNCASED;
+    }
+    if (!(lower instanceof Boolean) || !(strip == null || strip instanceof Boolean)) {
+      throw new IllegalArgumentException("model_card.json: \"do_lower_case\" must be true or false"
+          + " and \"strip_accents\" true, false or null; got " + describe(lower) + " and "
+          + describe(strip) + ". Export the model package again.");
+    }
+    return Casing.of((Boolean) lower, (Boolean) strip);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> optionalObject(Map<String, Object> card, String key) {
+    Object value = card.get(key);
+    return value instanceof Map ? (Map<String, Object>) value
+        : Collections.<String, Object>emptyMap();
+  }
+
   private static String optionalString(Map<String, Object> card, String key) {
     Object value = card.get(key);
     if (value == null) {
@@ -199,6 +238,7 @@ public final class ModelCard {
   @Override
   public String toString() {
     return "ModelCard{seq_len=" + seqLen + ", inputs=" + inputs + ", outputs=" + outputs
-        + ", labels=" + labels + ", mode=" + mode + ", size_bytes=" + sizeBytes + "}";
+        + ", labels=" + labels + ", mode=" + mode + ", size_bytes=" + sizeBytes + ", " + casing
+        + "}";
   }
 }

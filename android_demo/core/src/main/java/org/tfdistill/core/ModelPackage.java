@@ -10,8 +10,9 @@ import java.util.Map;
 
 /**
  * The files of an exported model package, loaded and checked against each other: the card's
- * inputs must be ones the tokenizer produces, and its labels (if it lists them) must be those of
- * {@code labels.txt}.
+ * inputs must be ones the tokenizer produces, its labels (if it lists them) must be those of
+ * {@code labels.txt}, and its vocabulary size (if recorded) that of {@code vocab.txt}. The
+ * tokenizer follows the casing the card records, so a cased model gets cased input.
  */
 public final class ModelPackage {
   public static final String MODEL = "model.tflite";
@@ -46,7 +47,7 @@ public final class ModelPackage {
   public static ModelPackage load(Files files) throws IOException {
     ModelCard card = ModelCard.load(files.open(CARD));
     Labels labels = Labels.load(files.open(LABELS));
-    BertTokenizer tokenizer = BertTokenizer.load(files.open(VOCAB));
+    BertTokenizer tokenizer = BertTokenizer.load(files.open(VOCAB), card.casing());
     for (String input : card.inputs()) {
       if (!TOKENIZER_OUTPUTS.contains(input)) {
         throw new IllegalArgumentException("model_card.json lists input \"" + input
@@ -56,6 +57,11 @@ public final class ModelPackage {
     if (!card.labels().isEmpty() && !card.labels().equals(labels.names())) {
       throw new IllegalArgumentException("labels.txt " + labels.names()
           + " disagrees with model_card.json " + card.labels() + "; re-export the package.");
+    }
+    if (card.vocabSize() >= 0 && card.vocabSize() != tokenizer.vocab().size()) {
+      throw new IllegalArgumentException("vocab.txt has " + tokenizer.vocab().size()
+          + " tokens but model_card.json says the model's vocabulary has " + card.vocabSize()
+          + "; the files come from different exports. Copy the package again from one export.");
     }
     return new ModelPackage(card, labels, tokenizer);
   }
