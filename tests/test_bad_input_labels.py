@@ -348,3 +348,15 @@ def test_distill_script_refuses_a_teacher_without_its_head(models, tmp_path):
     _distill_is_refused(tmp_path, models["headless"], ["neg", "pos"] * 10,
                         "is a 2-label classifier", "lacks ['classifier.weight', 'classifier.bias']",
                         "recipes/finetune_teacher.py --model=")
+
+
+def test_a_model_folder_never_contradicts_its_labels_txt(tmp_path):
+    from tfdistill.training.outputs import write_model_folder
+
+    model = tfdistill.build_bert(CONFIG)  # names its classes (pos, neg)
+    with pytest.raises(ValueError, match=r"names its classes \['pos', 'neg'\] but the data \['neg', 'pos'\]"
+                                         r".*config\.json and labels\.txt would disagree"):
+        write_model_folder(str(tmp_path / "out"), model, Tokenizer.from_vocab(VOCAB), _data(), {})
+    assert not (tmp_path / "out").exists()
+    write_model_folder(str(tmp_path / "out"), model, Tokenizer.from_vocab(VOCAB), _data(("pos", "neg")), {})
+    assert (tmp_path / "out" / "labels.txt").read_text() == "pos\nneg\n"
