@@ -27,6 +27,7 @@ _EXPORTS = {
     "datasets": "tfdistill.data.datasets",
     "Distiller": "tfdistill.distill.distiller",
     "student_from_teacher": "tfdistill.distill.student",
+    "TextClassifier": "tfdistill.export.text_classifier",
 }
 
 

@@ -226,9 +226,9 @@ class Tokenizer:
         >>> tokenizer(["yes"], ["no"], max_length=6)["token_type_ids"].tolist()
         [[0, 0, 0, 1, 1, 0]]
         """
-        texts = _as_text_list(texts, "texts")
+        texts = as_text_list(texts, "texts")
         if text_pairs is not None:
-            text_pairs = _as_text_list(text_pairs, "text_pairs")
+            text_pairs = as_text_list(text_pairs, "text_pairs")
             if len(text_pairs) != len(texts):
                 raise ValueError(
                     f"Got {len(texts)} texts but {len(text_pairs)} text_pairs; pass one pair per "
@@ -510,7 +510,16 @@ def _override_normalizer(backend, options):
         backend.normalizer = normalizers.BertNormalizer(**wanted)
 
 
-def _as_text_list(values, name):
+def as_text_list(values, name):
+    """Returns `values` (a str, a sequence or array of str) as a list of str.
+
+    Raises:
+        TypeError: an entry is not a str (the message names its index).
+
+    Example:
+    >>> as_text_list("one text", "texts")
+    ['one text']
+    """
     if isinstance(values, str):
         return [values]
     if isinstance(values, np.ndarray):
