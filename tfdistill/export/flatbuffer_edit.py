@@ -1,8 +1,18 @@
-"""Op-level edits of a converted `.tflite` that the converter's quantizer cannot express.
+"""Reading and re-packing `.tflite` flatbuffers, and op-level edits of the converter's quantizer.
 
-Two edits, both measured on trained 4 x 384 students at seq 64 (`bench/export_int8_agreement.py`):
+`read_model` moves constant buffers stored after the flatbuffer back inline (ai-edge-quantizer
+writes models over 256 KB that way: each buffer of 1 KB and more holds an offset and size into
+the file instead of its data); re-packing such a model without that loses its weights, or fails
+to load ("Constant buffer N specified an out of range offset").
 
-- `dynamic_range_fully_connected`: FULLY_CONNECTED ops left float (the quantizer's
+`quantize_inputs_asymmetrically` is the one edit of the ai-edge-quantizer route (the `int8` and
+`dynamic` modes, quantized from recipe files by `tfdistill.export.quantization_recipes`): its
+recipes have no option for how a hybrid FC quantizes its input. The other two edits belong to the
+converter route (`quantizer="converter"`, and the `qat` mode); the recipes' rules express the
+first of them directly. Both were measured on trained 4 x 384 students at seq 64
+(`bench/export_int8_agreement.py`):
+
+- `dynamic_range_fully_connected`: FULLY_CONNECTED ops left float (the converter's
   `denylisted_nodes`) get int8 per-channel weights and per-row activations quantized on the fly,
   as in the `dynamic` mode. The int8 export uses it for the FCs fed by an activation (GELU of
   the FFN, the pooler's tanh; `activation_fed_fully_connected`): with static int8 there, the
@@ -32,7 +42,7 @@ def _schema():
 
 
 def read_model(flatbuffer):
-    """Returns the mutable object tree (`ModelT`) of a flatbuffer.
+    """Returns the mutable object tree (`ModelT`) of a flatbuffer, every buffer's data inline.
 
     Args:
         flatbuffer: bytes, a `.tflite`.
@@ -40,10 +50,25 @@ def read_model(flatbuffer):
     Returns:
         `ai_edge_litert.schema_py_generated.ModelT`.
 
+    Raises:
+        ValueError: a buffer stored after the flatbuffer runs past the end of the file.
+
     Example:
     >>> model = read_model(open("model.tflite", "rb").read())  # doctest: +SKIP
     """
-    return _schema().ModelT.InitFromPackedBuf(bytes(flatbuffer), 0)
+    flatbuffer = bytes(flatbuffer)
+    model = _schema().ModelT.InitFromPackedBuf(flatbuffer, 0)
+    for index, buffer in enumerate(model.buffers or []):
+        # offset 1 / size 1 is a writer's placeholder; real data starts after the flatbuffer.
+        if buffer.offset > 1:
+            end = buffer.offset + buffer.size
+            if end > len(flatbuffer):
+                raise ValueError(f"Buffer {index} of the .tflite points at bytes {buffer.offset}..{end} "
+                                 f"but the file has {len(flatbuffer)}; the file is truncated. Export "
+                                 "it again.")
+            buffer.data = np.frombuffer(flatbuffer[buffer.offset:end], np.uint8)
+            buffer.offset, buffer.size = 0, 0
+    return model
 
 
 def write_model(model):
@@ -87,7 +112,13 @@ def _op_names():
     return {value: name for name, value in vars(_schema().BuiltinOperator).items() if name.isupper()}
 
 
-def _tensor_name(tensor):
+def tensor_name(tensor):
+    """Returns a `TensorT`'s name as str.
+
+    Example:
+    >>> tensor_name(model.subgraphs[0].tensors[0])  # doctest: +SKIP
+    'input_ids'
+    """
     name = tensor.name
     return name.decode() if isinstance(name, bytes) else str(name)
 
@@ -120,7 +151,7 @@ def activation_fed_fully_connected(flatbuffer, activation_ops=ACTIVATION_OPS):
             source = producer.get(int(op.inputs[0]))
             if source is not None and (op_name(model, source) in activation_ops
                                        or _fused_activation(model, source)):
-                names.append(_tensor_name(subgraph.tensors[int(op.outputs[0])]))
+                names.append(tensor_name(subgraph.tensors[int(op.outputs[0])]))
     return names
 
 
@@ -156,7 +187,7 @@ def dynamic_range_fully_connected(flatbuffer, output_names):
     for subgraph in model.subgraphs:
         users = _buffer_users(model)
         for op in subgraph.operators:
-            if op_name(model, op) != "FULLY_CONNECTED" or _tensor_name(
+            if op_name(model, op) != "FULLY_CONNECTED" or tensor_name(
                     subgraph.tensors[int(op.outputs[0])]) not in wanted:
                 continue
             source, weights = (subgraph.tensors[int(index)] for index in op.inputs[:2])
@@ -183,6 +214,34 @@ def dynamic_range_fully_connected(flatbuffer, output_names):
             op.builtinOptions.asymmetricQuantizeInputs = True
             converted += 1
     return write_model(model), converted
+
+
+def quantize_inputs_asymmetrically(flatbuffer):
+    """Sets `asymmetric_quantize_inputs` on every FULLY_CONNECTED (used when it runs hybrid).
+
+    A hybrid FC (int8 weights, float input) quantizes its input per row at run time: XNNPACK
+    always asymmetrically, LiteRT's reference kernels only with this flag. ai-edge-quantizer
+    leaves it False and has no recipe option for it; set on the float graph before quantizing,
+    it survives, so the `.tflite` computes the same with XNNPACK off (GPU fallback, other
+    delegates) as in the agreement check. The flag means nothing to float or static int8 FCs.
+
+    Args:
+        flatbuffer: bytes.
+
+    Returns:
+        `(bytes, int)`: the new flatbuffer and the number of FCs that did not have it.
+
+    Example:
+    >>> edited, count = quantize_inputs_asymmetrically(float_flatbuffer)  # doctest: +SKIP
+    """
+    model = read_model(flatbuffer)
+    changed = 0
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            if op_name(model, op) == "FULLY_CONNECTED" and not op.builtinOptions.asymmetricQuantizeInputs:
+                op.builtinOptions.asymmetricQuantizeInputs = True
+                changed += 1
+    return write_model(model), changed
 
 
 def run_in_float(flatbuffer, op_types, unquantized_outputs=()):
@@ -317,7 +376,7 @@ def _new_float_tensor(subgraph, like, suffix):
                              else [int(size) for size in source.shapeSignature])
     tensor.type = schema.TensorType.FLOAT32
     tensor.buffer = 0
-    tensor.name = (_tensor_name(source) + suffix).encode()
+    tensor.name = (tensor_name(source) + suffix).encode()
     subgraph.tensors.append(tensor)
     return len(subgraph.tensors) - 1
 

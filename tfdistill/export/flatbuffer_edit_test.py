@@ -85,3 +85,47 @@ def test_int8_ops_run_in_float_between_dequantize_and_quantize(x):
     assert ops.count("QUANTIZE") >= 1 and ops.count("DEQUANTIZE") >= 2
     # Float MEAN/GELU/SOFTMAX are at least as close to the float model as their int8 kernels.
     assert np.abs(got - expected).max() <= np.abs(original - expected).max() + 1e-3
+
+
+def test_buffers_stored_after_the_flatbuffer_survive_a_round_trip():
+    import tf_keras as keras
+
+    import tfdistill  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+    import tensorflow as tf
+    from ai_edge_quantizer import quantizer as aeq
+
+    from tfdistill.export import flatbuffer_edit, quantization_recipes
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input([4, 512], batch_size=1)
+    model = keras.Model(inputs, keras.layers.Dense(512)(inputs))
+    float_flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    rules = [quantization_recipes.load_recipe("dynamic")[0]]  # int8 FC weights: 256 KB
+    quantized = bytes(aeq.Quantizer(bytearray(float_flatbuffer), rules).quantize(
+        enable_progress_report=False).quantized_model)
+    raw = flatbuffer_edit._schema().ModelT.InitFromPackedBuf(quantized, 0)
+    assert any(buffer.offset > 1 and buffer.data is None for buffer in raw.buffers)
+    repacked = flatbuffer_edit.write_model(flatbuffer_edit.read_model(quantized))
+    x = np.random.default_rng(0).normal(size=(1, 4, 512)).astype("float32")
+    np.testing.assert_array_equal(_run(repacked, x)[0], _run(quantized, x)[0])
+    with pytest.raises(ValueError, match="the file is truncated"):
+        flatbuffer_edit.read_model(quantized[:len(quantized) - 100])
+
+
+def test_asymmetric_input_quantization_survives_the_quantizer():
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_quantizer import quantizer as aeq
+
+    from tfdistill.export import flatbuffer_edit, quantization_recipes
+
+    flatbuffer, changed = flatbuffer_edit.quantize_inputs_asymmetrically(_graph(int8=False))
+    assert changed == 2
+    rules = [dict(quantization_recipes.load_recipe("dynamic")[0], op_config=dict(
+        quantization_recipes.load_recipe("dynamic")[0]["op_config"], min_weight_elements=0))]
+    hybrid = bytes(aeq.Quantizer(bytearray(flatbuffer), rules).quantize(
+        enable_progress_report=False).quantized_model)
+    model = flatbuffer_edit.read_model(hybrid)
+    fcs = [op for op in model.subgraphs[0].operators
+           if flatbuffer_edit.op_name(model, op) == "FULLY_CONNECTED"]
+    assert [op.builtinOptions.asymmetricQuantizeInputs for op in fcs] == [True, True]
+    assert all(model.subgraphs[0].tensors[op.inputs[1]].type == schema.TensorType.INT8 for op in fcs)

@@ -4,7 +4,13 @@
     <output_dir>/vocab.txt        the WordPiece vocabulary, one token a line (id = line number)
     <output_dir>/labels.txt       the class names, one a line (id = line number)
     <output_dir>/model_card.json  seq_len, inputs, outputs, labels, mode, size_bytes, sha256,
-                                  source, accuracy, validation, xnnpack, tokenizer
+                                  source, accuracy, validation, xnnpack, tokenizer, mediapipe,
+                                  do_lower_case, strip_accents (the casing to tokenize with)
+    <output_dir>/text_classifier.tflite  uncased models: the same model for MediaPipe Tasks'
+                                  TextClassifier (probabilities only, metadata, vocab and labels
+                                  packed in; `tfdistill.export.mediapipe_model`)
+    <output_dir>/quantization_recipe.json  dynamic and int8: the ai-edge-quantizer recipe the
+                                  model was quantized with (also the card's `quantization_recipe`)
 """
 
 import hashlib
@@ -17,9 +23,13 @@ TFLITE_FILE = "model.tflite"
 VOCAB_FILE = "vocab.txt"
 LABELS_FILE = "labels.txt"
 CARD_FILE = "model_card.json"
+RECIPE_FILE = "quantization_recipe.json"
 # Keys the Android app reads; `read_model_card` refuses a card without them.
 CARD_KEYS = ("seq_len", "inputs", "outputs", "labels", "mode", "size_bytes", "sha256", "source",
              "accuracy")
+# The casing every tokenizer of the package must follow (tfdistill.Tokenizer, the Android core),
+# copied from the `tokenizer` entry to the top of the card; a card without them is uncased.
+CASING_KEYS = ("do_lower_case", "strip_accents")
 
 
 def model_card(flatbuffer, **fields):
@@ -28,7 +38,8 @@ def model_card(flatbuffer, **fields):
     Args:
         flatbuffer: bytes.
         **fields: the other card entries (`seq_len`, `inputs`, `outputs`, `labels`, `mode`,
-            `source`, `accuracy`, ...).
+            `source`, `accuracy`, ...). The `CASING_KEYS` of `tokenizer` (a
+            `Tokenizer.get_config()`) are also recorded at the top.
 
     Raises:
         ValueError: a key of `CARD_KEYS` is missing.
@@ -39,15 +50,40 @@ def model_card(flatbuffer, **fields):
     >>> card["size_bytes"], card["sha256"][:8]
     (4, '3d5bc0cf')
     """
-    card = dict(fields, size_bytes=len(flatbuffer), sha256=hashlib.sha256(flatbuffer).hexdigest())
+    tokenizer = fields.get("tokenizer") or {}
+    casing = {key: tokenizer[key] for key in CASING_KEYS if key in tokenizer}
+    card = {**casing, **fields, "size_bytes": len(flatbuffer),
+            "sha256": hashlib.sha256(flatbuffer).hexdigest()}
     missing = [key for key in CARD_KEYS if key not in card]
     if missing:
         raise ValueError(f"The model card lacks {missing}; the Android app needs all of {list(CARD_KEYS)}.")
     return card
 
 
-def write_model_package(output_dir, flatbuffer, vocab, labels, card):
-    """Writes the package folder; it appears complete or not at all (an old one is replaced).
+def recipe_files(card):
+    """Returns `{RECIPE_FILE: bytes}` for a card with a `quantization_recipe`, else `{}`.
+
+    Args:
+        card: dict, the model card.
+
+    Returns:
+        dict of file name -> bytes (the recipe as JSON, loadable by ai-edge-quantizer).
+
+    Example:
+    >>> recipe_files({"quantization_recipe": None})
+    {}
+    >>> list(recipe_files({"quantization_recipe": [{"regex": ".*"}]}))
+    ['quantization_recipe.json']
+    """
+    recipe = card.get("quantization_recipe")
+    if recipe is None:
+        return {}
+    return {RECIPE_FILE: (json.dumps(recipe, indent=2) + "\n").encode("utf-8")}
+
+
+def write_model_package(output_dir, flatbuffer, vocab, labels, card, extra_files=None):
+    """Writes the package folder; it appears complete or not at all (an earlier package that
+    tfdistill wrote is replaced; anything else at `output_dir` is refused).
 
     Args:
         output_dir: str, the folder.
@@ -55,6 +91,8 @@ def write_model_package(output_dir, flatbuffer, vocab, labels, card):
         vocab: list of str, the tokens in id order.
         labels: list of str, the class names in id order.
         card: dict from `model_card`.
+        extra_files: optional dict of file name -> bytes written beside them (the MediaPipe
+            model `text_classifier.tflite`, `recipe_files`).
 
     Returns:
         str, the path of `model.tflite`.
@@ -63,11 +101,13 @@ def write_model_package(output_dir, flatbuffer, vocab, labels, card):
     >>> write_model_package("runs/pkg", flatbuffer, tokenizer.vocab, ["neg", "pos"], card)  # doctest: +SKIP
     'runs/pkg/model.tflite'
     """
-    with atomic.atomic_dir(output_dir) as tmp:
+    with atomic.atomic_dir(output_dir, kind="tflite_package") as tmp:
         atomic.write_bytes(os.path.join(tmp, TFLITE_FILE), flatbuffer)
         atomic.write_text(os.path.join(tmp, VOCAB_FILE), "".join(f"{token}\n" for token in vocab))
         atomic.write_text(os.path.join(tmp, LABELS_FILE), "".join(f"{name}\n" for name in labels))
         atomic.write_json(os.path.join(tmp, CARD_FILE), card)
+        for name, content in (extra_files or {}).items():
+            atomic.write_bytes(os.path.join(tmp, name), content)
     return os.path.join(output_dir, TFLITE_FILE)
 
 

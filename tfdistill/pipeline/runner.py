@@ -19,7 +19,7 @@ STAGE_FLAGS = {
                 "relation_weight", "cosine_weight", "temperature", "layer_map", "head_average", "augment",
                 "intermediate_epochs", "epochs", "learning_rate"),
     "prune": ("target_sparsity", "prune_epochs"),
-    "qat": ("qat_epochs", "qat_learning_rate", "calibration_steps"),
+    "qat": ("qat_epochs", "qat_learning_rate", "calibration_steps", "qat_source"),
     "export": ("num_representative",),
     "evaluate": (),
     "benchmark": ("benchmark_threads", "benchmark_runs"),

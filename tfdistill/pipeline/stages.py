@@ -11,10 +11,15 @@ ORDER = ("teacher", "distill", "prune", "qat", "export", "evaluate", "benchmark"
 OPTIONAL = ("prune", "qat")
 
 
+def _accuracies(model, ctx):
+    """`{"validation_accuracy": ..., "accuracy": <test>}`: the report chooses on the first."""
+    return {key: evaluation.accuracy(model, ctx.tokenizer, getattr(ctx.data, split), ctx.values.max_length)
+            for key, split in (("validation_accuracy", "validation"), ("accuracy", "test"))}
+
+
 def _model_summary(model, ctx, path):
     total, non_embedding = finetune.count_params(model)
-    accuracy = evaluation.accuracy(model, ctx.tokenizer, ctx.data.test, ctx.values.max_length)
-    return {"path": path, "params": total, "non_embedding_params": non_embedding, "accuracy": accuracy}
+    return {"path": path, "params": total, "non_embedding_params": non_embedding, **_accuracies(model, ctx)}
 
 
 def _save(model, folder, ctx):
@@ -28,7 +33,10 @@ def teacher_stage(ctx, folder):
     """Fine-tunes the base model (or takes --teacher as given) and measures it."""
     values = ctx.values
     if values.teacher:
-        teacher = tfdistill.load_pretrained(values.teacher)
+        from tfdistill.training.classifier import load_classifier
+
+        # Checks its head and class names against the data (already in its order: recipes/pipeline.py).
+        teacher = load_classifier(values.teacher, ctx.data, role="teacher")
         return _model_summary(teacher, ctx, os.path.abspath(values.teacher))
     teacher = tfdistill.load_pretrained(ctx.base_model, num_labels=ctx.data.num_classes)
     teacher.bert_config = teacher.bert_config.replace(label_names=tuple(ctx.data.label_names))
@@ -80,7 +88,7 @@ def qat_stage(ctx, folder):
     from tfdistill.data.pipeline import make_tf_dataset
 
     values = ctx.values
-    source = "prune" if ctx.ran("prune") else "distill"
+    source = values.qat_source if ctx.ran(values.qat_source) else "distill"
     student = ctx.model(source)
     qat = compress.quantize_student(student, preserve_sparsity=source == "prune")
     calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, values.max_length, 32, shuffle=True,
@@ -90,8 +98,7 @@ def qat_stage(ctx, folder):
                          max_length=values.max_length, learning_rate=values.qat_learning_rate, seed=values.seed,
                          backup_dir=ctx.backup_dir)
     compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
-    accuracy = evaluation.accuracy(qat, ctx.tokenizer, ctx.data.test, values.max_length)
-    return {"path": "qat_model.h5", "source": source, "accuracy": accuracy, "params": student.count_params(),
+    return {"path": "qat_model.h5", "source": source, **_accuracies(qat, ctx), "params": student.count_params(),
             "sparsity": compress.overall_sparsity(compress.weight_sparsity(student))}
 
 
@@ -131,13 +138,25 @@ def export_stage(ctx, folder):
 
 
 def evaluate_stage(ctx, folder):
-    """Accuracy of every exported `.tflite` on the test split, through the LiteRT interpreter."""
+    """Accuracy of every exported `.tflite` on the validation split (what the report chooses the
+    shipped student by) and the test split (what it reports), through the LiteRT interpreter, and
+    of every MediaPipe-ready package through MediaPipe's TextClassifier (one subprocess)."""
     from tfdistill import export
+    from tfdistill.export.mediapipe_eval import evaluate_mediapipe
 
-    accuracy = {}
+    accuracy, validation_accuracy, logits = {}, {}, {}
     for name in ctx.outputs("export")["packages"]:
-        accuracy[name] = export.evaluate_tflite(ctx.path("export", name), ctx.tokenizer, ctx.data.test).accuracy
-    return {"accuracy": accuracy}
+        path = ctx.path("export", name)
+        validation_accuracy[name] = export.evaluate_tflite(path, ctx.tokenizer, ctx.data.validation,
+                                                           label_names=ctx.data.label_names).accuracy
+        result = export.evaluate_tflite(path, ctx.tokenizer, ctx.data.test, label_names=ctx.data.label_names)
+        accuracy[name], logits[name] = result.accuracy, result.logits
+    folders = {name: ctx.path("export", name) for name in accuracy}
+    mediapipe = evaluate_mediapipe(folders, ctx.tokenizer, ctx.data.test, litert_logits=logits,
+                                   label_names=ctx.data.label_names)
+    if "skipped" in mediapipe:
+        print(f"   MediaPipe accuracy not measured: {mediapipe['skipped']}", flush=True)
+    return {"accuracy": accuracy, "validation_accuracy": validation_accuracy, "mediapipe": mediapipe}
 
 
 def benchmark_stage(ctx, folder):

@@ -1,6 +1,10 @@
 package org.tfdistill.demo;
 
-/** Where LiteRT runs the model: the CPU, or a delegate that takes over (part of) the graph. */
+/**
+ * What runs the model: LiteRT's Interpreter on {@code model.tflite} with tfdistill's tokenizer (on
+ * the CPU, or with a delegate that takes over part of the graph), or MediaPipe Tasks'
+ * TextClassifier on {@code text_classifier.tflite}, which tokenizes the text itself.
+ */
 enum Backend {
   /** The CPU with XNNPACK's optimized kernels: the fastest choice for small BERT students. */
   CPU_XNNPACK("CPU (XNNPACK)"),
@@ -10,12 +14,23 @@ enum Backend {
    * Android's Neural Networks API. Deprecated since Android 15 and often slower than XNNPACK
    * for transformer graphs; offered only for comparison on older devices.
    */
-  NNAPI("NNAPI (deprecated)");
+  NNAPI("NNAPI (deprecated)"),
+  /**
+   * MediaPipe Tasks' TextClassifier ({@link MediaPipeEngine}) on {@code text_classifier.tflite}:
+   * the standard MediaPipe route, no custom tokenizer in the app. CPU; MediaPipe picks its
+   * threads.
+   */
+  MEDIAPIPE("MediaPipe TextClassifier");
 
   private final String label;
 
   Backend(String label) {
     this.label = label;
+  }
+
+  /** True for the MediaPipe TextClassifier, which takes text rather than token ids. */
+  boolean isMediaPipe() {
+    return this == MEDIAPIPE;
   }
 
   @Override

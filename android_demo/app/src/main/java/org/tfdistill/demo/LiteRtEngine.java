@@ -120,6 +120,9 @@ final class LiteRtEngine implements InferenceEngine {
         }
       case NNAPI:
         return new org.tensorflow.lite.nnapi.NnApiDelegate();
+      case MEDIAPIPE:
+        throw new IllegalArgumentException("MediaPipe runs text_classifier.tflite itself "
+            + "(MediaPipeEngine), not through the LiteRT Interpreter.");
       case CPU_XNNPACK:
       default:
         return null;

@@ -108,7 +108,7 @@ public final class MainActivity extends Activity {
 
   private void openSession() {
     try {
-      session = ModelSession.open(getAssets());
+      session = ModelSession.open(this);
       final ModelCard card = session.card();
       onUi(() -> {
         modelInfo.setText(getString(R.string.model_summary,
@@ -127,8 +127,7 @@ public final class MainActivity extends Activity {
     final String text = input.getText().toString();
     final Backend chosenBackend = (Backend) backend.getSelectedItem();
     final int chosenThreads = (Integer) threads.getSelectedItem();
-    inBackground(prediction,
-        () -> session.classify(text, chosenBackend, chosenThreads).format(), null);
+    inBackground(prediction, () -> session.classify(text, chosenBackend, chosenThreads), null);
   }
 
   private void benchmark() {

@@ -1,18 +1,20 @@
 package org.tfdistill.demo;
 
-import android.content.res.AssetManager;
+import android.content.Context;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import org.tfdistill.core.BenchmarkReport;
 import org.tfdistill.core.BenchmarkRunner;
 import org.tfdistill.core.Clock;
+import org.tfdistill.core.EngineFactory;
 import org.tfdistill.core.ModelCard;
 import org.tfdistill.core.ModelPackage;
 import org.tfdistill.core.Prediction;
 import org.tfdistill.core.TextClassifier;
 
 /**
- * The loaded model package and the engine currently used for classification.
+ * The loaded model package and the engine currently used for classification: LiteRT on
+ * {@code model.tflite}, or MediaPipe's TextClassifier on {@code text_classifier.tflite}.
  *
  * <p>Not thread-safe: the activity confines it to one background thread, which keeps inference
  * off the UI thread and serializes engine creation, use and closing.
@@ -22,13 +24,16 @@ final class ModelSession implements AutoCloseable {
   static final int WARMUP_RUNS = 10;
   static final int TIMED_RUNS = 50;
 
+  private final Context context;
   private final ModelPackage modelPackage;
   private final MappedByteBuffer model;
+  private MediaPipeEngine mediaPipe; // Created on first use of the MediaPipe backend.
   private LiteRtEngine engine;
   private Backend engineBackend;
   private int engineThreads;
 
-  private ModelSession(ModelPackage modelPackage, MappedByteBuffer model) {
+  private ModelSession(Context context, ModelPackage modelPackage, MappedByteBuffer model) {
+    this.context = context;
     this.modelPackage = modelPackage;
     this.model = model;
   }
@@ -36,35 +41,52 @@ final class ModelSession implements AutoCloseable {
   /**
    * Loads and cross-checks the package from the assets, and verifies the model against its card.
    */
-  static ModelSession open(AssetManager assets) throws IOException {
-    AssetModelPackage files = new AssetModelPackage(assets);
+  static ModelSession open(Context context) throws IOException {
+    AssetModelPackage files = new AssetModelPackage(context.getAssets());
     ModelPackage modelPackage = ModelPackage.load(files);
     modelPackage.card().verifyModel(files.open(ModelPackage.MODEL));
-    return new ModelSession(modelPackage, files.mapModel());
+    return new ModelSession(context.getApplicationContext(), modelPackage, files.mapModel());
   }
 
   ModelCard card() {
     return modelPackage.card();
   }
 
-  /** Classifies {@code text}, (re)creating the engine if the backend or thread count changed. */
-  Prediction classify(String text, Backend backend, int threads) {
+  /**
+   * Classifies {@code text} and formats the result, (re)creating the LiteRT engine if the backend
+   * or thread count changed.
+   */
+  String classify(String text, Backend backend, int threads) {
+    if (backend.isMediaPipe()) {
+      if (mediaPipe == null) {
+        mediaPipe = new MediaPipeEngine(context, modelPackage.labels());
+      }
+      long start = Clock.SYSTEM.nanoTime();
+      float[] probabilities = mediaPipe.classify(text);
+      return MediaPipeEngine.format(modelPackage.labels(), probabilities,
+          Clock.SYSTEM.millisSince(start));
+    }
     if (engine == null || engineBackend != backend || engineThreads != threads) {
       closeEngine();
       engine = newEngine(backend, threads);
       engineBackend = backend;
       engineThreads = threads;
     }
-    return new TextClassifier(modelPackage, engine, Clock.SYSTEM).classify(text);
+    Prediction prediction = new TextClassifier(modelPackage, engine, Clock.SYSTEM).classify(text);
+    return prediction.format();
   }
 
   /**
    * Benchmarks a fresh engine on {@code text} (a fresh one so that initialization is measured).
+   * MediaPipe's runs include its tokenization; LiteRT's runs start from token ids.
    */
-  BenchmarkReport benchmark(String text, final Backend backend, final int threads)
+  BenchmarkReport benchmark(final String text, final Backend backend, final int threads)
       throws Exception {
+    EngineFactory factory = backend.isMediaPipe()
+        ? () -> new MediaPipeEngine(context, modelPackage.labels()).forText(text)
+        : () -> newEngine(backend, threads);
     return new BenchmarkRunner(Clock.SYSTEM, WARMUP_RUNS, TIMED_RUNS)
-        .run(() -> newEngine(backend, threads), modelPackage.inputsFor(text));
+        .run(factory, modelPackage.inputsFor(text));
   }
 
   private LiteRtEngine newEngine(Backend backend, int threads) {
@@ -82,5 +104,9 @@ final class ModelSession implements AutoCloseable {
   @Override
   public void close() {
     closeEngine();
+    if (mediaPipe != null) {
+      mediaPipe.close();
+      mediaPipe = null;
+    }
   }
 }
