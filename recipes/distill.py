@@ -26,6 +26,11 @@ flags.DEFINE_integer("max_length", 64, "Tokenized length, special tokens include
 flags.DEFINE_integer("epochs", 3, "Distillation epochs (of the prediction stage with --intermediate_epochs).")
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_float("learning_rate", 2e-4, "AdamW peak learning rate.")
+flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
+                  "auto: mixed bfloat16 where the CPU has bfloat16 units (AVX512_BF16, AMX), else float32; "
+                  "the saved model is float32 either way.")
+flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, compute "
+                  "them once per split instead of a teacher forward pass per step (same batches, same order).")
 flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")
 define_overwrite_flag()
 flags.mark_flags_as_required(["teacher", "output_dir"])
@@ -56,7 +61,8 @@ def run(values):
     result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,
                      epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
                      batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
-                     seed=values.seed, backup_dir=backup_dir)
+                     seed=values.seed, backup_dir=backup_dir, mixed_precision=values.mixed_precision,
+                     cache_teacher_outputs=values.cache_teacher_outputs)
     metrics = {"dataset": data.get_config(), "teacher_path": values.teacher, "losses": terms,
                "student_config": student.bert_config.get_config(), "history": result["history"],
                "train_seconds": result["train_seconds"]}

@@ -27,6 +27,9 @@ flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_float("learning_rate", 5e-5, "AdamW peak learning rate (linear warm-up, then decay).")
 flags.DEFINE_float("warmup_fraction", 0.1, "Share of steps spent warming up.")
 flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
+flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
+                  "auto: mixed bfloat16 where the CPU has bfloat16 units (AVX512_BF16, AMX), else float32; "
+                  "the saved model is float32 either way.")
 flags.DEFINE_string("output_dir", None, "Folder for the fine-tuned teacher and metrics.json.")
 define_overwrite_flag()
 flags.mark_flag_as_required("output_dir")
@@ -53,7 +56,8 @@ def run(values):
     result = finetune.fine_tune_classifier(
         model, tokenizer, data, max_length=values.max_length, epochs=values.epochs,
         batch_size=values.batch_size, learning_rate=values.learning_rate,
-        warmup_fraction=values.warmup_fraction, weight_decay=values.weight_decay, seed=values.seed)
+        warmup_fraction=values.warmup_fraction, weight_decay=values.weight_decay, seed=values.seed,
+        mixed_precision=values.mixed_precision)
     total, non_embedding = finetune.count_params(model)
     metrics = {
         "model": model_path,

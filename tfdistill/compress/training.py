@@ -25,13 +25,19 @@ def compression_callbacks(model, log_dir=None):
 
 
 def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES, epochs=2, max_length=64,
-                batch_size=32, learning_rate=1e-4, seed=0, log_dir=None, callbacks=(), verbose=1, backup_dir=None):
+                batch_size=32, learning_rate=1e-4, seed=0, log_dir=None, callbacks=(), verbose=1, backup_dir=None,
+                mixed_precision=None, cache_teacher_outputs=None):
     """Trains a (pruned or QAT) student on `data.train`, guided by `teacher` when given.
 
     With a teacher, the student trains inside `tfdistill.distill.Distiller` (via
     `tfdistill.distill.training.distill`) with `losses`; without one, with plain `fit` on its
     logits and the cross-entropy of the labels. Either way the compression callbacks are added,
     and every epoch's weights are kept (no best-epoch restore, which could undo pruning).
+
+    A tfmot-wrapped student trains in float32 (tfmot under mixed precision is not verified; such
+    models get no mixed twin). With the default losses the teacher's logits are computed once
+    per split (in bfloat16 where the CPU has it) and shared with earlier stages of the same
+    process (`tfdistill.distill.teacher_cache`), so a step runs no teacher.
 
     Args:
         student: the student to train (in place).
@@ -51,6 +57,8 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
         backup_dir: optional folder backing up every finished epoch (`TrainingBackup`: weights,
             optimizer, pruning steps and masks, quantizer ranges); the same call with the same
             folder resumes after the last finished epoch.
+        mixed_precision: the teacher's precision (see `distill`); the student stays float32.
+        cache_teacher_outputs: bool, or None for the default (True): see `distill`.
 
     Returns:
         dict with `history` (per-epoch metrics) and `train_seconds`.
@@ -66,7 +74,7 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
     import tf_keras as keras
 
     from tfdistill.data.pipeline import check_max_length, make_tf_dataset
-    from tfdistill.distill.training import with_steps
+    from tfdistill.training.steps import with_steps
     from tfdistill.models.bert.bert_model import logits_model
     from tfdistill.training import optimization
     from tfdistill.training.callbacks import TerminateOnNonFinite, TrainingBackup
@@ -82,7 +90,8 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
 
         return distill(teacher, student, tokenizer, data, losses=list(losses), max_length=max_length,
                        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                       callbacks=callbacks, verbose=verbose, backup_dir=backup_dir)
+                       callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
+                       mixed_precision=mixed_precision, cache_teacher_outputs=cache_teacher_outputs)
     check_max_length(max_length, student.bert_config.max_position_embeddings)
     steps_per_epoch = -(-len(data.train) // batch_size)
     train = with_steps(make_tf_dataset(data.train, tokenizer, max_length, batch_size, shuffle=True, seed=seed),

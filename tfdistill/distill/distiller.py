@@ -4,7 +4,9 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tfdistill.distill import losses as losses_lib
+from tfdistill.distill.teacher_cache import FEATURE as CACHED_LOGITS
 from tfdistill.distill.teachers import as_teacher
+from tfdistill.training.precision import float32_outputs
 
 
 @keras.utils.register_keras_serializable(package="tfdistill")
@@ -17,6 +19,11 @@ class Distiller(keras.Model):
     where their argmax agrees) appear in the progress bar and in `History`; `evaluate` adds
     the same for validation data. Only the student and the loss-owned projections train; the
     teacher runs in inference mode and its weights never change.
+
+    Batches whose features carry `"teacher_logits"` (`tfdistill.distill.teacher_cache`) use
+    those instead of running the teacher, when every term reads only logits. Models built under
+    a mixed-precision policy (`tfdistill.training.precision`) train as they are: every loss
+    term reads their outputs cast to float32.
 
     Args:
         student: a tf-keras model returning the standard output dict (`build_bert`).
@@ -74,10 +81,25 @@ class Distiller(keras.Model):
         return [self._total_tracker, *self._trackers.values(), self._accuracy, self._agreement]
 
     def call(self, inputs, training=None):
-        return self.student(inputs, training=training)["logits"]
+        return tf.cast(self.student(_model_features(inputs), training=training)["logits"], tf.float32)
+
+    def _required(self):
+        return {key for term in self.loss_terms for key in term.requires} | {"logits"}
 
     def _teacher_outputs(self, features):
-        return tf.nest.map_structure(tf.stop_gradient, self.teacher(features))
+        """The teacher's outputs that the terms read, float32: cached logits when the batch has them."""
+        if CACHED_LOGITS in features:
+            needed = sorted(self._required() - {"logits"})
+            if needed:
+                raise ValueError(f"The batches carry cached teacher logits, but the loss terms also read the "
+                                 f"teacher's {needed}; build the data without cached logits for these terms.")
+            return {"logits": tf.cast(features[CACHED_LOGITS], tf.float32)}
+        outputs = float32_outputs(self.teacher(features), self._required())
+        return tf.nest.map_structure(tf.stop_gradient, outputs)
+
+    def _student_outputs(self, features, training):
+        # Under mixed precision the student's outputs are bfloat16; every term computes in float32.
+        return float32_outputs(self.student(features, training=training), self._required())
 
     def _loss_values(self, features, labels, student_outputs, teacher_outputs):
         values = {term.name: term.compute(student_outputs, teacher_outputs, labels, features["attention_mask"])
@@ -91,8 +113,9 @@ class Distiller(keras.Model):
         features, labels = _unpack(data)
         # Outside the tape: nothing flows back into the teacher, so its activations need not be kept.
         teacher_outputs = self._teacher_outputs(features)
+        features = _model_features(features)
         with tf.GradientTape() as tape:
-            student_outputs = self.student(features, training=True)
+            student_outputs = self._student_outputs(features, training=True)
             total, values = self._loss_values(features, labels, student_outputs, teacher_outputs)
             # Gradients are summed over replicas; scaling keeps the step independent of their number.
             scaled = total / tf.distribute.get_strategy().num_replicas_in_sync
@@ -102,7 +125,8 @@ class Distiller(keras.Model):
     def test_step(self, data):
         features, labels = _unpack(data)
         teacher_outputs = self._teacher_outputs(features)
-        student_outputs = self.student(features, training=False)
+        features = _model_features(features)
+        student_outputs = self._student_outputs(features, training=False)
         total, values = self._loss_values(features, labels, student_outputs, teacher_outputs)
         return self._update_metrics(total, values, student_outputs, teacher_outputs, labels)
 
@@ -152,6 +176,13 @@ def student_spec_of(model):
         raise TypeError(f"The student {model.name!r} has no bert_config; build it with tfdistill.build_bert or "
                         "tfdistill.student_from_teacher.")
     return losses_lib.bert_spec(config)
+
+
+def _model_features(features):
+    """The features without the cached teacher logits (the models' inputs only)."""
+    if isinstance(features, dict) and CACHED_LOGITS in features:
+        return {key: value for key, value in features.items() if key != CACHED_LOGITS}
+    return features
 
 
 def _unpack(data):

@@ -8,9 +8,12 @@ from tfdistill.data.pipeline import check_max_length, make_tf_dataset
 from tfdistill.data.tokenizer import check_tokenizer
 from tfdistill.distill import losses as losses_lib
 from tfdistill.distill.augment import EmbeddingNeighbourAugmenter, concatenate
+from tfdistill.distill import teacher_cache
 from tfdistill.distill.distiller import Distiller, check_same_vocabulary
-from tfdistill.training import optimization
+from tfdistill.distill.teachers import as_teacher
+from tfdistill.training import optimization, precision
 from tfdistill.training.callbacks import TerminateOnNonFinite, TrainingBackup
+from tfdistill.training.steps import steps_per_epoch as count_steps, with_steps  # noqa: F401 (re-exported)
 
 DEFAULT_LOSSES = ("logit_kd", "hard_label")
 
@@ -52,18 +55,6 @@ def importance_features(tokenizer, split, max_length, examples=512):
     return tokenizer(split.texts[:examples], pairs, max_length=max_length)
 
 
-def with_steps(dataset, steps):
-    """Declares the number of batches of a (bucketed) dataset whose count tf.data cannot infer.
-
-    Without it, the first epoch of every `fit` call advances the optimizer's step counter (which
-    drives the learning-rate schedule) once more than it has batches, so a resumed run's schedule
-    would drift from an uninterrupted one's.
-    """
-    import tensorflow as tf
-
-    return dataset.apply(tf.data.experimental.assert_cardinality(steps))
-
-
 def _build(distiller, max_length):
     """Creates the Distiller's weights before `fit`, so a backup restores into them at once
     (without touching the training data, whose shuffle order a resume must repeat)."""
@@ -80,14 +71,68 @@ def augmented_train_split(teacher, tokenizer, split, copies, seed=0):
     return concatenate(split, augmenter.augment_split(split, copies))
 
 
+class _StageData:
+    """Builds a stage's training and validation datasets, with cached teacher logits when the
+    stage's terms read only logits and caching is on (`teacher_cache`)."""
+
+    def __init__(self, teacher, tokenizer, data, train_split, max_length, batch_size, seed, cache_key):
+        self.teacher, self.steps = teacher, count_steps(len(train_split), batch_size)
+        self.splits = {"train": train_split, "validation": data.validation}
+        self.makers = {
+            "train": lambda split: make_tf_dataset(split, tokenizer, max_length, batch_size, shuffle=True,
+                                                   seed=seed, bucket_by_length=True),
+            "validation": lambda split: make_tf_dataset(split, tokenizer, max_length, batch_size * 2,
+                                                        bucket_by_length=True)}
+        self._built = {}
+        self._logits = None if cache_key is None else teacher_cache.TeacherLogits(teacher, tokenizer, max_length,
+                                                                                   key=cache_key)
+
+    def get(self, terms, verbose):
+        """Returns `(train, validation, cached)` for a stage's loss terms."""
+        cached = self._logits is not None and teacher_cache.cacheable(
+            [losses_lib.get(term) for term in terms], as_teacher(self.teacher))
+        if cached not in self._built:
+            datasets = [self._dataset(name, cached, verbose) for name in ("train", "validation")]
+            self._built[cached] = (with_steps(datasets[0], self.steps), datasets[1])
+        return (*self._built[cached], cached)
+
+    def _dataset(self, name, cached, verbose):
+        split, make = self.splits[name], self.makers[name]
+        if not cached:
+            return make(split)
+        start = time.perf_counter()
+        logits = self._logits(split)
+        if verbose:
+            print(f"Teacher logits for the {len(split)} {name} examples ready in {time.perf_counter() - start:.0f} s "
+                  "(computed once, reused every epoch).", flush=True)
+        return teacher_cache.with_teacher_logits(split, logits, make)
+
+
+def training_models(teacher, student, policy):
+    """Returns the `(teacher, student)` that train: mixed-precision twins of plain tfdistill
+    BERTs under a mixed policy (`precision.mixed_twin`), the models themselves otherwise.
+
+    Students wrapped by tfmot (pruning, QAT) and teachers from other libraries stay as they are.
+    """
+    twins = [precision.mixed_twin(model, policy) if precision.can_twin(model) else model
+             for model in (teacher, student)]
+    return twins[0], twins[1]
+
+
 def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_length=64, epochs=3,
             intermediate_epochs=0, batch_size=32, learning_rate=1e-4, augment=0, seed=0, callbacks=(),
-            verbose=1, backup_dir=None):
+            verbose=1, backup_dir=None, mixed_precision=None, cache_teacher_outputs=None):
     """Trains `student` from `teacher` on `data.train` and returns what happened.
 
     With `intermediate_epochs > 0` it runs TinyBERT's two stages: first only the terms that
     do not read logits (hidden states, attentions, embeddings, relations), then only the
     terms that do (logit KD, hard labels) for `epochs`. Otherwise every term trains together.
+
+    Speed (on by default, each with a switch): the models train in mixed bfloat16 on CPUs with
+    bfloat16 units (`tfdistill.training.precision`; `student` itself stays float32 and receives
+    the trained weights), and a stage whose terms read only the teacher's logits gets them
+    computed once per split (`tfdistill.distill.teacher_cache`) instead of a teacher forward pass
+    per step: the same batches in the same order.
 
     Args:
         teacher: a tfdistill `BertModel` classifier (frozen).
@@ -101,7 +146,7 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
         batch_size: int.
         learning_rate: float, AdamW peak learning rate.
         augment: int >= 0, embedding-neighbour copies of every training example (labelled by
-            the teacher's soft targets only).
+            the teacher's soft targets only; drawn once, so cached logits stay valid).
         seed: int.
         callbacks: Keras callbacks for the final stage's `fit`.
         verbose: Keras verbosity.
@@ -109,14 +154,18 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
             one sub-folder per stage); a call with the same arguments and folder resumes after
             the last finished epoch, with the same data order. Delete it once the student is
             saved.
+        mixed_precision: `"auto"`, `"bfloat16"`, `"float32"`, or None for the process default
+            (`precision.set_default_mode`, `"auto"`). tfmot-wrapped students always train in float32.
+        cache_teacher_outputs: bool, or None for the process default (True).
 
     Returns:
         dict with `history` (final stage, resumed epochs included), `intermediate_history`,
-        `train_seconds`.
+        `train_seconds`, `precision` (the policy), `cached_teacher` (per stage).
 
     Raises:
         ValueError: `max_length` exceeds the student's positions, the teacher, student and
-            tokenizer have different vocabularies, or an epoch count is out of range.
+            tokenizer have different vocabularies, an epoch count is out of range, or an unknown
+            `mixed_precision`.
         NonFiniteLossError: a loss term became NaN or infinite (the message names the term, the
             epoch and the step); the backup keeps the last finished epoch.
 
@@ -128,36 +177,49 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
     if epochs < 1 or intermediate_epochs < 0 or augment < 0:
         raise ValueError(f"Need epochs >= 1, intermediate_epochs >= 0 and augment >= 0; got {epochs}, "
                          f"{intermediate_epochs}, {augment}.")
+    stages = _stages(losses, epochs, intermediate_epochs, callbacks)
+    policy = precision.resolve(mixed_precision)
     train_split = augmented_train_split(teacher, tokenizer, data.train, augment, seed) if augment else data.train
-    train = make_tf_dataset(train_split, tokenizer, max_length, batch_size, shuffle=True, seed=seed,
-                            bucket_by_length=True)
-    validation = make_tf_dataset(data.validation, tokenizer, max_length, batch_size * 2, bucket_by_length=True)
-    steps_per_epoch = -(-len(train_split) // batch_size)
-    train = with_steps(train, steps_per_epoch)
+    train_teacher, train_student = training_models(teacher, student, policy)
+    cache_key = (teacher_cache.weights_key(as_teacher(teacher).model), policy) \
+        if teacher_cache.enabled(cache_teacher_outputs) else None
+    stage_data = _StageData(train_teacher, tokenizer, data, train_split, max_length, batch_size, seed, cache_key)
     start = time.perf_counter()
-    result = {"intermediate_history": None}
-    stages = [("train", list(losses), epochs, callbacks)]
-    if intermediate_epochs:
-        intermediate, prediction = split_stages(losses)
-        if not intermediate or not prediction:
-            raise ValueError("intermediate_epochs needs both intermediate terms (hidden_mse, attention, ...) and "
-                             "prediction terms (logit_kd, hard_label) in losses.")
-        stages = [("intermediate", intermediate, intermediate_epochs, ()),
-                  ("prediction", prediction, epochs, callbacks)]
+    result = {"intermediate_history": None, "precision": policy, "cached_teacher": {}}
     for stage, terms, stage_epochs, stage_callbacks in stages:
-        distiller = Distiller(student=student, teacher=teacher, losses=terms)
-        distiller.compile(optimizer=optimization.adamw(learning_rate, stage_epochs * steps_per_epoch))
-        # The backup goes last so it saves each epoch after the other callbacks' epoch-end work
-        # (tfmot's re-masking); it also restores last, after UpdatePruningStep has set a fresh
-        # run's pruning step to 0, so the restored step wins.
-        stage_callbacks = [*stage_callbacks, TerminateOnNonFinite()]
-        if backup_dir:
-            _build(distiller, max_length)
-            stage_callbacks.append(TrainingBackup(os.path.join(backup_dir, stage), train))
-        history = distiller.fit(train, validation_data=validation, epochs=stage_epochs,
-                                callbacks=stage_callbacks, verbose=verbose)
+        train, validation, result["cached_teacher"][stage] = stage_data.get(terms, verbose)
+        history = _fit_stage(train_student, train_teacher, terms, train, validation, stage_epochs,
+                             learning_rate, stage_data.steps, stage_callbacks, verbose,
+                             backup_dir and os.path.join(backup_dir, stage), max_length)
         if len(stages) == 2 and result["intermediate_history"] is None:
             result["intermediate_history"] = history.history
+    precision.copy_weights(train_student, student)
     result["history"] = history.history
     result["train_seconds"] = time.perf_counter() - start
     return result
+
+
+def _stages(losses, epochs, intermediate_epochs, callbacks):
+    """`[(stage, terms, epochs, callbacks)]`: one stage, or TinyBERT's two."""
+    if not intermediate_epochs:
+        return [("train", list(losses), epochs, callbacks)]
+    intermediate, prediction = split_stages(losses)
+    if not intermediate or not prediction:
+        raise ValueError("intermediate_epochs needs both intermediate terms (hidden_mse, attention, ...) and "
+                         "prediction terms (logit_kd, hard_label) in losses.")
+    return [("intermediate", intermediate, intermediate_epochs, ()), ("prediction", prediction, epochs, callbacks)]
+
+
+def _fit_stage(student, teacher, terms, train, validation, epochs, learning_rate, steps_per_epoch, callbacks,
+               verbose, backup_dir, max_length):
+    """Runs one stage's `fit` in a fresh Distiller; returns its History."""
+    distiller = Distiller(student=student, teacher=teacher, losses=terms)
+    distiller.compile(optimizer=optimization.adamw(learning_rate, epochs * steps_per_epoch))
+    # The backup goes last so it saves each epoch after the other callbacks' epoch-end work
+    # (tfmot's re-masking); it also restores last, after UpdatePruningStep has set a fresh
+    # run's pruning step to 0, so the restored step wins.
+    callbacks = [*callbacks, TerminateOnNonFinite()]
+    if backup_dir:
+        _build(distiller, max_length)
+        callbacks.append(TrainingBackup(backup_dir, train))
+    return distiller.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)

@@ -35,6 +35,10 @@ def build_bert(config, name="bert"):
         - `queries`, `keys`, `values`: lists of `[batch, heads, seq, head_size]` tensors;
         - `pooled`: `[batch, hidden]`, the tanh pooler on `[CLS]`;
         - `logits`: `[batch, num_labels]` when `config.num_labels` is set.
+        Built under a mixed policy (`tfdistill.training.precision.policy_scope`), variables
+        stay float32, matmuls run in the compute dtype, and `attention_scores`, `attentions`,
+        `pooled` and `logits` are float32 (GELU, LayerNorm statistics and the softmax compute
+        in float32 too); the other outputs are in the compute dtype.
 
     Example:
     >>> import tfdistill, numpy as np
@@ -103,12 +107,15 @@ def _bert_graph(config):
             outputs[key].append(value)
 
     cls = layers.ClsToken(name="cls_token")(hidden)
+    # The head computes in float32 under any policy (mixed bfloat16 included): logits and the
+    # losses on them stay float32, at the cost of one [batch, hidden] matmul.
     outputs["pooled"] = keras.layers.Dense(
-        config.hidden_size, activation="tanh", kernel_initializer=init(), name="pooler")(cls)
+        config.hidden_size, activation="tanh", kernel_initializer=init(), dtype="float32", name="pooler")(cls)
     if config.num_labels:
-        dropped = keras.layers.Dropout(config.hidden_dropout, name="classifier_dropout")(outputs["pooled"])
+        dropped = keras.layers.Dropout(config.hidden_dropout, dtype="float32",
+                                       name="classifier_dropout")(outputs["pooled"])
         outputs["logits"] = keras.layers.Dense(
-            config.num_labels, kernel_initializer=init(), name="classifier")(dropped)
+            config.num_labels, kernel_initializer=init(), dtype="float32", name="classifier")(dropped)
     return inputs, outputs
 
 
@@ -136,7 +143,9 @@ def _transformer_block(config, hidden, mask_bias, prefix, init):
     key = split(dense(config.attention_size, "key")(hidden))
     value = split(dense(config.attention_size, "value")(hidden))
     scores = layers.AttentionScores(name=f"{prefix}_attention_scores")([query, key, mask_bias])
-    probabilities = keras.layers.Softmax(axis=-1, name=f"{prefix}_attention_probs")(scores)
+    # float32 under mixed precision too (the scores arrive in float32): sums of exponentials
+    # in bfloat16 would keep only 8 bits.
+    probabilities = keras.layers.Softmax(axis=-1, dtype="float32", name=f"{prefix}_attention_probs")(scores)
     dropped = keras.layers.Dropout(config.attention_dropout, name=f"{prefix}_attention_probs_dropout")(probabilities)
     context = layers.AttentionContext(name=f"{prefix}_attention_context")([dropped, value])
     context = layers.MergeHeads(name=f"{prefix}_merge_heads")(context)
