@@ -27,8 +27,9 @@ flags.DEFINE_integer("epochs", 3, "Distillation epochs (of the prediction stage 
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_float("learning_rate", 2e-4, "AdamW peak learning rate.")
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
-                  "auto: mixed bfloat16 where the CPU has bfloat16 units (AVX512_BF16, AMX), else float32; "
-                  "the saved model is float32 either way.")
+                  "auto: the frozen teacher runs in mixed bfloat16 where the CPU has bfloat16 units "
+                  "(AVX512_BF16, AMX), the student in float32; bfloat16: the student too; float32: neither. "
+                  "The saved model is float32 either way.")
 flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, compute "
                   "them once per split instead of a teacher forward pass per step (same batches, same order).")
 flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")

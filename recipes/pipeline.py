@@ -48,8 +48,9 @@ flags.DEFINE_integer("benchmark_runs", 50, "Timed runs per model.")
 flags.DEFINE_list("skip", [], "Stages to switch off: prune, qat.")
 flags.DEFINE_list("force_stages", [], "Stages to redo even if finished.")
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
-                  "auto: mixed bfloat16 where the CPU has bfloat16 units (AVX512_BF16, AMX), else float32; "
-                  "every saved model is float32; pruning and QAT students train in float32.")
+                  "auto: teacher fine-tuning and the frozen teacher's passes in mixed bfloat16 where the CPU "
+                  "has bfloat16 units (AVX512_BF16, AMX), distilled, pruned and QAT students in float32; "
+                  "bfloat16: the distilled student too; float32: nothing. Every saved model is float32.")
 flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, compute "
                   "them once per split (shared by the distill, prune and qat stages) instead of a teacher "
                   "forward pass per step (same batches, same order).")

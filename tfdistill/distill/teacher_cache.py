@@ -48,7 +48,12 @@ def set_default_enabled(enabled):
 
 
 def enabled(requested=None):
-    """Returns `requested`, or the default (`set_default_enabled`, True) when it is None."""
+    """Returns `requested`, or the default (`set_default_enabled`, True) when it is None.
+
+    Example:
+    >>> enabled(False), enabled(None)
+    (False, True)
+    """
     return _default_enabled if requested is None else bool(requested)
 
 
@@ -161,7 +166,13 @@ def with_teacher_logits(split, logits, make_dataset):
 
 
 def split_key(split):
-    """A hash of a split's texts, pairs and labels (the cache key's data part)."""
+    """Returns a hash (hex str) of a split's texts, pairs and labels: the cache key's data part.
+
+    Example:
+    >>> from tfdistill.data import Split
+    >>> split_key(Split(["good"], [1])) == split_key(Split(["good"], [0]))
+    False
+    """
     digest = hashlib.blake2b(digest_size=16)
     for column in (split.texts, split.text_pairs or ()):
         for text in column:
@@ -172,7 +183,12 @@ def split_key(split):
 
 
 def weights_key(model):
-    """A hash of a model's weights: a teacher changed in place (fine-tuned further) gets a new key."""
+    """Returns a hash (hex str) of a model's weights: a teacher changed in place (fine-tuned
+    further) gets a new key, so stale logits are never reused.
+
+    Example:
+    >>> key = weights_key(teacher)  # doctest: +SKIP
+    """
     digest = hashlib.blake2b(digest_size=16)
     for weight in model.weights:
         digest.update(weight.name.encode("utf-8"))
@@ -181,5 +197,9 @@ def weights_key(model):
 
 
 def clear():
-    """Empties the in-process cache."""
+    """Empties the in-process cache (e.g. to time a teacher pass again).
+
+    Example:
+    >>> clear()
+    """
     _cache.clear()

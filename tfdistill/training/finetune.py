@@ -96,7 +96,8 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
                              callbacks=[keep_best, *callbacks, TerminateOnNonFinite()], verbose=verbose)
     precision.copy_weights(trained, model)  # the best epoch's weights, restored by keep_best
     return FineTuneResult(history=history.history, best_epoch=keep_best.best_epoch,
-                          train_seconds=time.perf_counter() - start, precision=policy if trained is not model else precision.FLOAT32)
+                          train_seconds=time.perf_counter() - start,
+                          precision=policy if trained is not model else precision.FLOAT32)
 
 
 def count_params(model):

@@ -105,6 +105,16 @@ def set_default_mode(mode):
     return previous
 
 
+def requested(mode=None):
+    """Returns the mode asked for: `mode`, or the process default when it is None.
+
+    Example:
+    >>> requested("float32")
+    'float32'
+    """
+    return check_mode(_default_mode if mode is None else mode)
+
+
 def resolve(mode=None, flags=None):
     """Returns the Keras policy name for a mode: `"mixed_bfloat16"` or `"float32"`.
 
@@ -123,7 +133,7 @@ def resolve(mode=None, flags=None):
     >>> resolve("auto", flags={"avx2"}), resolve("auto", flags={"amx_bf16"})
     ('float32', 'mixed_bfloat16')
     """
-    mode = check_mode(_default_mode if mode is None else mode)
+    mode = requested(mode)
     if mode == "auto":
         return MIXED if cpu_supports_bfloat16(flags) else FLOAT32
     if mode == "bfloat16" and not cpu_supports_bfloat16(flags):
@@ -157,7 +167,12 @@ def policy_scope(policy):
 
 
 def is_mixed(model):
-    """True when any layer of `model` computes in a dtype other than its variables'."""
+    """True when any layer of `model` computes in a dtype other than its variables'.
+
+    Example:
+    >>> is_mixed(mixed_twin(student, MIXED))  # doctest: +SKIP
+    True
+    """
     return any(getattr(layer, "compute_dtype", None) != getattr(layer, "variable_dtype", None)
                for layer in getattr(model, "layers", ()))
 
@@ -195,7 +210,12 @@ def mixed_twin(model, policy):
 
 
 def can_twin(model):
-    """True for a plain tfdistill `BertModel` (not wrapped by tfmot, not a subclass)."""
+    """True for a plain tfdistill `BertModel` (not wrapped by tfmot, not a subclass).
+
+    Example:
+    >>> can_twin(prune_student(student, config))  # doctest: +SKIP
+    False
+    """
     from tfdistill.models.bert.bert_model import BertModel
 
     return type(model) is BertModel
