@@ -12,7 +12,7 @@ from tfdistill.utils import atomic
 STAGE_FLAGS = {
     "teacher": ("dataset", "train_file", "validation_file", "test_file", "text_column", "label_column",
                 "text_pair_column", "data_dir", "max_examples", "seed", "teacher", "base_model", "max_length",
-                "teacher_epochs", "teacher_learning_rate"),
+                "teacher_epochs", "teacher_learning_rate", "mixed_precision"),
     "distill": ("student_layers", "student_hidden", "student_heads", "student_intermediate", "student_head_size",
                 "importance_examples", "embedding_init",
                 "logit_weight", "hard_weight", "hidden_weight", "embedding_weight", "attention_weight",
