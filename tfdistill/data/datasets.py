@@ -21,6 +21,7 @@ import contextlib
 import csv
 import dataclasses
 import gzip
+import hashlib
 import io
 import json
 import lzma
@@ -128,6 +129,22 @@ class Split:
 
     def __len__(self):
         return len(self.texts)
+
+    def fingerprint(self):
+        """Returns a hash (hex str) of the split's texts, text pairs and labels: what caches and
+        resumed runs compare to know the examples are the same.
+
+        Example:
+        >>> Split(["good"], [1]).fingerprint() == Split(["good"], [0]).fingerprint()
+        False
+        """
+        digest = hashlib.blake2b(digest_size=16)
+        for column in (self.texts, self.text_pairs or ()):
+            for text in column:
+                digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+            digest.update(b"\1")
+        digest.update(np.asarray(self.labels, np.int32).tobytes())
+        return digest.hexdigest()
 
     def take(self, indices):
         """Returns the examples at `indices` (in that order) as a new `Split`.

@@ -100,7 +100,7 @@ class TeacherLogits:
 
     def __call__(self, split):
         """Returns the logits `[len(split), num_labels]` of `split` (a `tfdistill.data.Split`)."""
-        full_key = None if self.key is None else (self.key, split_key(split), self.max_length)
+        full_key = None if self.key is None else (self.key, split.fingerprint(), self.max_length)
         if full_key in _cache:
             _cache.move_to_end(full_key)
             return _cache[full_key]
@@ -163,23 +163,6 @@ def with_teacher_logits(split, logits, make_dataset):
 
     dataset = make_dataset(indexed).map(attach, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def split_key(split):
-    """Returns a hash (hex str) of a split's texts, pairs and labels: the cache key's data part.
-
-    Example:
-    >>> from tfdistill.data import Split
-    >>> split_key(Split(["good"], [1])) == split_key(Split(["good"], [0]))
-    False
-    """
-    digest = hashlib.blake2b(digest_size=16)
-    for column in (split.texts, split.text_pairs or ()):
-        for text in column:
-            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
-        digest.update(b"\1")
-    digest.update(np.asarray(split.labels, np.int32).tobytes())
-    return digest.hexdigest()
 
 
 def weights_key(model):

@@ -6,8 +6,6 @@ import json
 import os
 import time
 
-import numpy as np
-
 from tfdistill.utils import atomic
 
 MANIFEST = "manifest.json"
@@ -32,15 +30,8 @@ def data_fingerprint(data):
     >>> data_fingerprint(tfdistill.datasets.load("rotten_tomatoes"))  # doctest: +SKIP
     '5c1f0d2e9a7b3c44'
     """
-    digest = hashlib.sha256(json.dumps(list(data.label_names)).encode("utf-8"))
-    for name, split in data.splits.items():
-        digest.update(name.encode("utf-8"))
-        for column in (split.texts, split.text_pairs or ()):
-            for text in column:
-                digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
-            digest.update(b"\1")
-        digest.update(np.asarray(split.labels, dtype=np.int32).tobytes())
-    return digest.hexdigest()[:16]
+    return fingerprint({"label_names": list(data.label_names),
+                        "splits": {name: split.fingerprint() for name, split in data.splits.items()}})
 
 
 def read_manifest(stage_dir):
