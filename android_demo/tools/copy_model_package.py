@@ -111,10 +111,14 @@ def check_file(path, size_bytes, sha256):
                          "the model and its card come from different exports.")
 
 
+def _mediapipe_entry(card):
+    return card.get("mediapipe") if isinstance(card.get("mediapipe"), dict) else {}
+
+
 def mediapipe_file(package_dir, card):
     """Returns the MediaPipe-ready model's file name (checked against the card), or None when the
     package has none (a cased model, or a package from before MediaPipe models)."""
-    entry = card.get("mediapipe") if isinstance(card.get("mediapipe"), dict) else {}
+    entry = _mediapipe_entry(card)
     name = entry.get("file")
     if not name:
         return None
@@ -203,7 +207,8 @@ def copy_package(package_dir, assets_dir):
 
     card = validate_package(package_dir)
     os.makedirs(assets_dir, exist_ok=True)
-    for name in (VOCAB, LABELS, CARD, mediapipe_file(package_dir, card), MODEL):
+    mediapipe = _mediapipe_entry(card).get("file")  # validate_package checked its size and digest
+    for name in (VOCAB, LABELS, CARD, mediapipe, MODEL):
         if name is None:
             continue
         with atomic.atomic_path(os.path.join(assets_dir, name)) as tmp:
