@@ -178,8 +178,17 @@ def load_pretrained(path, num_labels=None, name="bert"):
             `num_labels`, the folder is a classifier whose head (classifier or pooler) is missing.
 
     Example:
-    >>> import tfdistill
-    >>> teacher = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=2)
+    >>> import numpy as np, tfdistill
+    >>> tfdistill.save_pretrained(student, "runs/student", tokenizer)
+    >>> copy = tfdistill.load_pretrained("runs/student")
+    >>> copy.bert_config.num_layers, copy.bert_config.label_names  # unnamed labels get HF's names
+    (2, ('LABEL_0', 'LABEL_1'))
+    >>> all(np.array_equal(a, b) for a, b in zip(copy.get_weights(), student.get_weights()))
+    True
+
+    The shipped teacher (a 6-layer MiniLM without a classifier) with a new 2-way head:
+
+    >>> teacher = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=2)  # doctest: +SKIP
     """
     from tfdistill.models.bert.bert_model import build_bert
 
@@ -251,7 +260,7 @@ def _assign(model, tensors, source):
     return fresh
 
 
-def save_pretrained(model, path, tokenizer=None, overwrite=True):
+def save_pretrained(model, path, tokenizer=None, overwrite=True, model_card=None):
     """Writes a model as a Hugging Face-format folder, atomically.
 
     The folder holds `config.json` (with `num_labels`/`id2label` for classifiers) and
@@ -264,16 +273,25 @@ def save_pretrained(model, path, tokenizer=None, overwrite=True):
         tokenizer: optional `tfdistill.Tokenizer`; its files are written too.
         overwrite: bool, whether an earlier tfdistill output at `path` may be replaced. A file
             or a folder that tfdistill did not write is never replaced.
+        model_card: optional `tfdistill.models.model_card.ModelCardData`: the folder then also
+            gets a `README.md` model card, completed with what the model tells
+            (`write_card_for_model`).
 
     Raises:
         OutputConflictError (a ValueError): `path` is a file, a folder tfdistill did not write,
             an earlier output with `overwrite=False`, or being written by another process.
 
     Example:
-    >>> tfdistill.save_pretrained(student, "out/student", tokenizer=tokenizer)  # doctest: +SKIP
+    >>> import os, tfdistill
+    >>> tfdistill.save_pretrained(student, "runs/student", tokenizer=tokenizer)
+    >>> sorted(os.listdir("runs/student"))
+    ['.tfdistill.json', 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json',
+     'vocab.txt']
     """
     with atomic.atomic_dir(path, overwrite=overwrite, kind="model") as tmp:
         write_pretrained_files(model, tmp, tokenizer)
+        if model_card is not None:
+            write_card_for_model(model, tmp, model_card)
 
 
 def write_pretrained_files(model, folder, tokenizer=None):
@@ -295,3 +313,41 @@ def write_pretrained_files(model, folder, tokenizer=None):
     atomic.write_json(os.path.join(folder, CONFIG_FILE), config.to_hf_dict())
     if tokenizer is not None:
         tokenizer.save_pretrained(folder)
+
+
+def write_card_for_model(model, folder, card):
+    """Writes `folder/README.md`: `card` completed with what the saved model itself tells.
+
+    The architecture, parameter counts and the size of `model.safetensors` come from the model
+    and the folder (always: they describe these weights); the class names from the model's
+    config when the card has none. Call it after `write_pretrained_files`, inside the
+    `atomic_dir` that publishes the folder.
+
+    Args:
+        model: the model whose files are in `folder`.
+        folder: str, the folder holding its `model.safetensors`.
+        card: `tfdistill.models.model_card.ModelCardData`, the facts only the caller knows
+            (accuracy, data, training).
+
+    Returns:
+        str, the path of `README.md`.
+
+    Example:
+    >>> import os
+    >>> from tfdistill.models.model_card import ModelCardData
+    >>> os.makedirs("runs/student")  # save_pretrained: the `atomic_dir` being published
+    >>> write_pretrained_files(student, "runs/student", tokenizer)
+    >>> write_card_for_model(student, "runs/student", ModelCardData(name="student"))
+    'runs/student/README.md'
+    """
+    from tfdistill.models.model_card import write_model_card
+
+    config = model.bert_config
+    total = model.count_params()
+    embedding = sum(model.get_layer(name).count_params()
+                    for name in ("word_embeddings", "position_embeddings", "token_type_embeddings"))
+    weights = os.path.join(folder, WEIGHTS_FILE)
+    card = card.replace(architecture=config.get_config(), params=total, non_embedding_params=total - embedding,
+                        size_bytes=os.path.getsize(weights) if os.path.isfile(weights) else None,
+                        label_names=tuple(card.label_names or config.label_names or ()))
+    return write_model_card(folder, card)
