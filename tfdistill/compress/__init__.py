@@ -1,6 +1,7 @@
 """Compressing a BERT student with tensorflow-model-optimization: pruning and QAT.
 
-Pruning (`prune_student` + `pruning_callbacks` + `strip_student`), quantization-aware training
+Pruning (`prune_student` + `pruning_callbacks` + `strip_student`; `pruning_reached_target`
+tells when every schedule is at its target), quantization-aware training
 (`quantize_student` + `calibrate_ranges`, `save_quantized`/`load_quantized`), both together
 (`quantize_student(..., preserve_sparsity=True)` on a stripped pruned student) and the reports
 (`weight_sparsity`, `tflite_weight_sparsity`). Every transform returns a `CompressedBert` that
@@ -8,13 +9,18 @@ trains with plain `fit` or inside the Distiller (`fit_student`).
 
 Names are resolved lazily: tfmot costs ~3 s to import and is only loaded when used.
 
-Example:
+Example (prune a student to 50% zeros while its teacher guides it, then prepare QAT on the
+pruned student, keeping its zeros):
+
 >>> from tfdistill import compress
->>> pruned = compress.prune_student(student, compress.PruningConfig(end_step=600))  # doctest: +SKIP
->>> compress.fit_student(pruned, train, epochs=2, teacher=teacher)  # doctest: +SKIP
->>> student = compress.strip_student(pruned)  # doctest: +SKIP
+>>> pruned = compress.prune_student(student, compress.PruningConfig.for_steps(16))
+>>> summary = compress.fit_student(pruned, tokenizer, data, teacher=teacher, epochs=2,
+...                                max_length=16, batch_size=8)  # doctest: +SKIP
+>>> student = compress.strip_student(pruned)
+>>> compress.is_pruned(pruned), compress.is_pruned(student)
+(True, False)
 >>> qat = compress.quantize_student(student, preserve_sparsity=True)  # doctest: +SKIP
->>> compress.calibrate_ranges(qat, train, steps=20)  # doctest: +SKIP
+>>> report = compress.calibrate_ranges(qat, train, steps=20)  # doctest: +SKIP
 """
 
 from tfdistill.utils.lazy import lazy_attributes
@@ -49,6 +55,7 @@ _EXPORTS = {
     "tflite_weight_sparsity": "tfdistill.compress.report",
     "format_sparsity_table": "tfdistill.compress.report",
     "fit_student": "tfdistill.compress.training",
+    "pruning_reached_target": "tfdistill.compress.training",
 }
 
 

@@ -38,14 +38,27 @@ class Distiller(keras.Model):
             (e.g. value relations from a teacher that does not expose values).
 
     Example:
-    >>> distiller = Distiller(student=student, teacher=teacher,  # doctest: +SKIP
+    >>> distiller = Distiller(student=student, teacher=teacher,
     ...                       losses=["logit_kd", "hard_label", {"name": "hidden_mse"}])
-    >>> distiller.compile(optimizer="adam")  # doctest: +SKIP
-    >>> distiller.fit(train_dataset, validation_data=validation_dataset, epochs=3)  # doctest: +SKIP
+    >>> distiller.compile(optimizer="adam")
+    >>> history = distiller.fit(train, validation_data=validation, epochs=3)  # doctest: +SKIP
+
+    One step of `fit`, and the metrics it reports:
+
+    >>> sorted(distiller.train_step(next(iter(train))))
+    ['accuracy', 'agreement', 'hard_label', 'hidden_mse', 'logit_kd', 'loss']
+    >>> distiller(next(iter(validation))[0]).shape  # the student's logits
+    TensorShape([8, 2])
     """
 
     def __init__(self, student, teacher, losses=("logit_kd", "hard_label"), name="distiller", **kwargs):
         super().__init__(name=name, **kwargs)
+        # `train_step` and `test_step` return Keras metric results, which `Metric.result` has
+        # already aggregated over every replica and worker, so each replica holds the same global
+        # value. Keras' default ("auto": "sum" except on TPU) would add them up again across the
+        # workers of a MultiWorkerMirroredStrategy: the per-batch logs (progress bar, batch
+        # callbacks) read N times too high for N workers. "first" takes one replica's copy.
+        self.distribute_reduction_method = "first"
         self.student = student
         self.teacher = as_teacher(teacher)
         check_same_vocabulary(self.teacher.model, student)

@@ -1,19 +1,20 @@
 """`distill`: one call from teacher, student and data to a trained student (optionally
 TinyBERT's two stages), used by `recipes/distill.py` and the pipeline."""
 
+import collections
 import os
 import time
 
-from tfdistill.data.pipeline import check_max_length, make_tf_dataset
+from tfdistill.data.pipeline import check_max_length
 from tfdistill.data.tokenizer import check_tokenizer
 from tfdistill.distill import losses as losses_lib
 from tfdistill.distill.augment import EmbeddingNeighbourAugmenter, concatenate
 from tfdistill.distill import teacher_cache
 from tfdistill.distill.distiller import Distiller, check_same_vocabulary
 from tfdistill.distill.teachers import as_teacher
-from tfdistill.training import optimization, precision
-from tfdistill.training.callbacks import TerminateOnNonFinite, TrainingBackup
-from tfdistill.training.steps import steps_per_epoch as count_steps, with_steps  # noqa: F401 (re-exported)
+from tfdistill.training import precision
+from tfdistill.training.datasets import training_datasets
+from tfdistill.training.loop import train_model
 
 DEFAULT_LOSSES = ("logit_kd", "hard_label")
 
@@ -42,7 +43,11 @@ def check_vocabularies(teacher, student, tokenizer):
         ValueError: the vocabulary sizes differ.
 
     Example:
-    >>> check_vocabularies(teacher, student, tokenizer)  # doctest: +SKIP
+    >>> check_vocabularies(teacher, student, tokenizer)  # one vocabulary: no error
+    >>> from tfdistill import Tokenizer
+    >>> check_vocabularies(teacher, student, Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good"]))
+    Traceback (most recent call last):
+    ValueError: The tokenizer has 5 ids but the student embeds 23: ...
     """
     check_same_vocabulary(teacher, student)
     check_tokenizer(student.bert_config.vocab_size, tokenizer, "the student")
@@ -53,15 +58,6 @@ def importance_features(tokenizer, split, max_length, examples=512):
     teacher's heads and feed-forward units on."""
     pairs = None if split.text_pairs is None else split.text_pairs[:examples]
     return tokenizer(split.texts[:examples], pairs, max_length=max_length)
-
-
-def _build(distiller, max_length):
-    """Creates the Distiller's weights before `fit`, so a backup restores into them at once
-    (without touching the training data, whose shuffle order a resume must repeat)."""
-    import numpy as np
-
-    ids = np.zeros((1, max_length), np.int32)
-    distiller({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": ids})
 
 
 def augmented_train_split(teacher, tokenizer, split, copies, seed=0):
@@ -76,36 +72,34 @@ class _StageData:
     stage's terms read only logits and caching is on (`teacher_cache`)."""
 
     def __init__(self, teacher, tokenizer, data, train_split, max_length, batch_size, seed, cache_key):
-        self.teacher, self.steps = teacher, count_steps(len(train_split), batch_size)
-        self.splits = {"train": train_split, "validation": data.validation}
-        self.makers = {
-            "train": lambda split: make_tf_dataset(split, tokenizer, max_length, batch_size, shuffle=True,
-                                                   seed=seed, bucket_by_length=True),
-            "validation": lambda split: make_tf_dataset(split, tokenizer, max_length, batch_size * 2,
-                                                        bucket_by_length=True)}
+        self.teacher, self.splits = teacher, (train_split, data.validation)
+        self.dataset_args = (tokenizer, max_length, batch_size)
+        self.seed = seed
         self._built = {}
         self._logits = None if cache_key is None else teacher_cache.TeacherLogits(teacher, tokenizer, max_length,
                                                                                    key=cache_key)
 
     def get(self, terms, verbose):
-        """Returns `(train, validation, cached)` for a stage's loss terms."""
+        """Returns `(TrainingDatasets, cached)` for a stage's loss terms."""
         cached = self._logits is not None and teacher_cache.cacheable(
             [losses_lib.get(term) for term in terms], as_teacher(self.teacher))
         if cached not in self._built:
-            datasets = [self._dataset(name, cached, verbose) for name in ("train", "validation")]
-            self._built[cached] = (with_steps(datasets[0], self.steps), datasets[1])
-        return (*self._built[cached], cached)
+            build = self._with_cached_logits(verbose) if cached else None
+            self._built[cached] = training_datasets(*self.splits, *self.dataset_args, seed=self.seed,
+                                                    bucket_by_length=True, build=build)
+        return self._built[cached], cached
 
-    def _dataset(self, name, cached, verbose):
-        split, make = self.splits[name], self.makers[name]
-        if not cached:
-            return make(split)
-        start = time.perf_counter()
-        logits = self._logits(split)
-        if verbose:
-            print(f"Teacher logits for the {len(split)} {name} examples ready in {time.perf_counter() - start:.0f} s "
-                  "(computed once, reused every epoch).", flush=True)
-        return teacher_cache.with_teacher_logits(split, logits, make)
+    def _with_cached_logits(self, verbose):
+        def build(split, make_dataset):
+            start = time.perf_counter()
+            logits = self._logits(split)
+            if verbose:
+                name = "train" if split is self.splits[0] else "validation"
+                print(f"Teacher logits for the {len(split)} {name} examples ready in "
+                      f"{time.perf_counter() - start:.0f} s (computed once, reused every epoch).", flush=True)
+            return teacher_cache.with_teacher_logits(split, logits, make_dataset)
+
+        return build
 
 
 def training_models(teacher, student, policy, student_policy=None):
@@ -124,7 +118,11 @@ def training_models(teacher, student, policy, student_policy=None):
         `(teacher, student)`; copy the student's weights back with `precision.copy_weights`.
 
     Example:
-    >>> fast_teacher, fast_student = training_models(teacher, student, "mixed_bfloat16")  # doctest: +SKIP
+    >>> fast_teacher, fast_student = training_models(teacher, student, "mixed_bfloat16", "float32")
+    >>> precision.is_mixed(fast_teacher), fast_student is student
+    (True, True)
+    >>> training_models(teacher, pruned, "mixed_bfloat16")[1] is pruned  # tfmot-wrapped: as it is
+    True
     """
     twins = [precision.mixed_twin(model, model_policy) if precision.can_twin(model) else model
              for model, model_policy in ((teacher, policy), (student, student_policy or policy))]
@@ -133,12 +131,20 @@ def training_models(teacher, student, policy, student_policy=None):
 
 def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_length=64, epochs=3,
             intermediate_epochs=0, batch_size=32, learning_rate=1e-4, augment=0, seed=0, callbacks=(),
-            verbose=1, backup_dir=None, mixed_precision=None, cache_teacher_outputs=None):
+            verbose=1, backup_dir=None, mixed_precision=None, cache_teacher_outputs=None, keep_best=True,
+            best_epoch_eligible=None):
     """Trains `student` from `teacher` on `data.train` and returns what happened.
 
     With `intermediate_epochs > 0` it runs TinyBERT's two stages: first only the terms that
     do not read logits (hidden states, attentions, embeddings, relations), then only the
     terms that do (logit KD, hard labels) for `epochs`. Otherwise every term trains together.
+    Each stage runs `tfdistill.training.loop.train_model` in a fresh `Distiller`.
+
+    Keep-best (on by default): each stage ends with the weights of its best epoch on the
+    validation split. The final stage compares the student's validation accuracy
+    (`val_accuracy`, the Distiller's `accuracy` metric); TinyBERT's intermediate stage compares
+    its validation loss (`val_loss`), since its classifier head is not trained yet and its
+    accuracy says nothing.
 
     Speed (on by default, each with a switch): the models train in mixed bfloat16 on CPUs with
     bfloat16 units (`tfdistill.training.precision`; `student` itself stays float32 and receives
@@ -171,10 +177,17 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
             bfloat16; `"bfloat16"` trains the student in it too. tfmot-wrapped students always
             train in float32.
         cache_teacher_outputs: bool, or None for the process default (True).
+        keep_best: bool, end each stage with its best epoch's weights (else its last epoch's);
+            the backup carries the best epoch so far, so a resumed run keeps the same epoch.
+        best_epoch_eligible: optional callable `model -> bool` (given the Distiller) asked at each
+            epoch end; an epoch it rejects is never kept (`fit_student` passes one for pruned
+            students).
 
     Returns:
         dict with `history` (final stage, resumed epochs included), `intermediate_history`,
-        `train_seconds`, `precision` (the policy), `cached_teacher` (per stage).
+        `best_epoch` (0-based epoch of the final stage whose weights the student holds),
+        `intermediate_best_epoch` (None with one stage), `train_seconds`, `precision` (the
+        policy), `cached_teacher` (per stage).
 
     Raises:
         ValueError: `max_length` exceeds the student's positions, the teacher, student and
@@ -184,7 +197,11 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
             epoch and the step); the backup keeps the last finished epoch.
 
     Example:
-    >>> distill(teacher, student, tokenizer, data, losses=["logit_kd", "hard_label", "hidden_mse"])  # doctest: +SKIP
+    >>> result = distill(teacher, student, tokenizer, data, losses=["logit_kd", "hard_label", "hidden_mse"],
+    ...                  max_length=16, epochs=2, batch_size=8, verbose=0)  # doctest: +SKIP
+    >>> sorted(result["history"])  # doctest: +SKIP
+    ['accuracy', 'agreement', 'hard_label', 'hidden_mse', 'logit_kd', 'loss', 'val_accuracy',
+     'val_agreement', 'val_hard_label', 'val_hidden_mse', 'val_logit_kd', 'val_loss']
     """
     check_max_length(max_length, student.bert_config.max_position_embeddings)
     check_vocabularies(teacher, student, tokenizer)
@@ -203,41 +220,35 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
         if teacher_cache.enabled(cache_teacher_outputs) else None
     stage_data = _StageData(train_teacher, tokenizer, data, train_split, max_length, batch_size, seed, cache_key)
     start = time.perf_counter()
-    result = {"intermediate_history": None, "precision": policy, "cached_teacher": {}}
-    for stage, terms, stage_epochs, stage_callbacks in stages:
-        train, validation, result["cached_teacher"][stage] = stage_data.get(terms, verbose)
-        history = _fit_stage(train_student, train_teacher, terms, train, validation, stage_epochs,
-                             learning_rate, stage_data.steps, stage_callbacks, verbose,
-                             backup_dir and os.path.join(backup_dir, stage), max_length)
-        if len(stages) == 2 and result["intermediate_history"] is None:
-            result["intermediate_history"] = history.history
+    result = {"intermediate_history": None, "intermediate_best_epoch": None, "precision": policy,
+              "cached_teacher": {}}
+    for stage in stages:
+        datasets, result["cached_teacher"][stage.name] = stage_data.get(stage.terms, verbose)
+        distiller = Distiller(student=train_student, teacher=train_teacher, losses=stage.terms)
+        trained = train_model(distiller, datasets.train, datasets.validation, epochs=stage.epochs,
+                              learning_rate=learning_rate, steps_per_epoch=datasets.steps_per_epoch,
+                              callbacks=stage.callbacks, backup_dir=backup_dir and os.path.join(backup_dir, stage.name),
+                              keep_best=keep_best, monitor=stage.monitor, best_epoch_eligible=best_epoch_eligible,
+                              verbose=verbose)
+        if stage.name == "intermediate":
+            result["intermediate_history"], result["intermediate_best_epoch"] = trained.history, trained.best_epoch
     precision.copy_weights(train_student, student)
-    result["history"] = history.history
+    result["history"], result["best_epoch"] = trained.history, trained.best_epoch
     result["train_seconds"] = time.perf_counter() - start
     return result
 
 
+_Stage = collections.namedtuple("_Stage", "name terms epochs callbacks monitor")
+
+
 def _stages(losses, epochs, intermediate_epochs, callbacks):
-    """`[(stage, terms, epochs, callbacks)]`: one stage, or TinyBERT's two."""
+    """One stage, or TinyBERT's two, each with the validation metric keep-best compares."""
     if not intermediate_epochs:
-        return [("train", list(losses), epochs, callbacks)]
+        return [_Stage("train", list(losses), epochs, callbacks, "val_accuracy")]
     intermediate, prediction = split_stages(losses)
     if not intermediate or not prediction:
         raise ValueError("intermediate_epochs needs both intermediate terms (hidden_mse, attention, ...) and "
                          "prediction terms (logit_kd, hard_label) in losses.")
-    return [("intermediate", intermediate, intermediate_epochs, ()), ("prediction", prediction, epochs, callbacks)]
-
-
-def _fit_stage(student, teacher, terms, train, validation, epochs, learning_rate, steps_per_epoch, callbacks,
-               verbose, backup_dir, max_length):
-    """Runs one stage's `fit` in a fresh Distiller; returns its History."""
-    distiller = Distiller(student=student, teacher=teacher, losses=terms)
-    distiller.compile(optimizer=optimization.adamw(learning_rate, epochs * steps_per_epoch))
-    # The backup goes last so it saves each epoch after the other callbacks' epoch-end work
-    # (tfmot's re-masking); it also restores last, after UpdatePruningStep has set a fresh
-    # run's pruning step to 0, so the restored step wins.
-    callbacks = [*callbacks, TerminateOnNonFinite()]
-    if backup_dir:
-        _build(distiller, max_length)
-        callbacks.append(TrainingBackup(backup_dir, train))
-    return distiller.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    # The intermediate stage trains no head: its validation loss, not its accuracy, says which epoch is best.
+    return [_Stage("intermediate", intermediate, intermediate_epochs, (), "val_loss"),
+            _Stage("prediction", prediction, epochs, callbacks, "val_accuracy")]

@@ -1,2 +1,2 @@
-"""Training helpers shared by teacher fine-tuning and distillation: schedules, optimizers,
-callbacks."""
+"""Training shared by teacher fine-tuning, distillation and compression: the one training loop
+(`loop.train_model`), its datasets, schedules, optimizer and callbacks."""

@@ -62,3 +62,13 @@ def test_infinite_total_is_named_when_no_term_is():
     callback.on_train_batch_end(0, {"loss": 1.0, "logit_kd": 0.5})
     with pytest.raises(NonFiniteLossError, match=r"^loss was infinite at epoch 1, step 5;"):
         callback.on_train_batch_end(4, {"loss": np.inf, "logit_kd": 0.5, "accuracy": 0.5})
+
+
+def test_keep_best_mode_follows_the_monitored_name():
+    from tfdistill.training.callbacks import KeepBestWeights
+
+    assert KeepBestWeights("val_loss").mode == "min" and KeepBestWeights("val_accuracy").mode == "max"
+    assert KeepBestWeights("val_loss", mode="max").mode == "max"
+    assert KeepBestWeights().best is None and KeepBestWeights().best_epoch is None
+    with pytest.raises(ValueError, match="mode must be 'max', 'min' or 'auto'"):
+        KeepBestWeights(mode="best")

@@ -27,7 +27,11 @@ def load_classifier(path, data, role="student", fix="train it on this dataset fi
             from the dataset's, or they are the same names in another order.
 
     Example:
-    >>> teacher = load_classifier("runs/teacher", student_data, role="teacher")  # doctest: +SKIP
+    >>> import tfdistill
+    >>> tfdistill.save_pretrained(teacher, "runs/teacher", tokenizer=tokenizer)
+    >>> loaded = load_classifier("runs/teacher", data, role="teacher")
+    >>> loaded.bert_config.label_names  # it had the placeholders LABEL_0, LABEL_1: named after the data
+    ('neg', 'pos')
     """
     model, ordered = load_classifier_and_data(path, data, role, fix)
     if ordered is not data:
@@ -58,7 +62,11 @@ def load_classifier_and_data(path, data, role="student", fix="train it on this d
             or the class names differ from the dataset's (the message names both sets).
 
     Example:
-    >>> teacher, data = load_classifier_and_data("runs/teacher", data, role="teacher")  # doctest: +SKIP
+    >>> import tfdistill
+    >>> tfdistill.save_pretrained(teacher, "runs/teacher", tokenizer=tokenizer)
+    >>> loaded, ordered = load_classifier_and_data("runs/teacher", data, role="teacher")
+    >>> ordered is data, loaded.bert_config.num_labels
+    (True, 2)
     """
     import tfdistill
 
@@ -92,7 +100,14 @@ def data_in_model_order(config, data, role="model", path=None):
         ValueError: the model's class names and the dataset's differ as sets.
 
     Example:
-    >>> data = data_in_model_order(tfdistill.load_config("runs/teacher"), data, "teacher")  # doctest: +SKIP
+    >>> data.label_names, data.train.labels[:4].tolist()
+    (['neg', 'pos'], [1, 0, 0, 1])
+    >>> config = student.bert_config.replace(label_names=("pos", "neg"))  # a model's id2label
+    >>> ordered = data_in_model_order(config, data, "teacher")
+    >>> ordered.label_names, ordered.train.labels[:4].tolist()
+    (['pos', 'neg'], [0, 1, 1, 0])
+    >>> data_in_model_order(student.bert_config, data) is data  # LABEL_0, LABEL_1: taken as they are
+    True
     """
     names = None if config is None else config.label_names
     where = f"The {role}" + (f" at {path}" if path else "")

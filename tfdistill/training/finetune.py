@@ -1,16 +1,13 @@
-"""Fine-tuning a BERT classifier (the teacher) with plain `model.fit`."""
+"""Fine-tuning a BERT classifier (the teacher) on its labels (`train_classifier`)."""
 
 import dataclasses
-import time
 
-import tf_keras as keras
-
-from tfdistill.data.pipeline import check_max_length, make_tf_dataset
+from tfdistill.data.pipeline import check_max_length
 from tfdistill.data.tokenizer import check_tokenizer
 from tfdistill.models.bert.bert_model import logits_model
-from tfdistill.training import optimization, precision
-from tfdistill.training.callbacks import KeepBestWeights, TerminateOnNonFinite
-from tfdistill.training.steps import steps_per_epoch, with_steps
+from tfdistill.training import precision
+from tfdistill.training.datasets import training_datasets
+from tfdistill.training.loop import train_classifier
 
 
 @dataclasses.dataclass
@@ -22,17 +19,20 @@ class FineTuneResult:
         best_epoch: int, the 0-based epoch whose weights were kept.
         train_seconds: float, wall time of `fit`.
         precision: str, the Keras policy the model trained under (`"mixed_bfloat16"` or `"float32"`).
+        resumed_epochs: int, epochs restored from `backup_dir` instead of trained.
     """
 
     history: dict
     best_epoch: int
     train_seconds: float
     precision: str = "float32"
+    resumed_epochs: int = 0
 
 
 def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, batch_size=32,
                          learning_rate=5e-5, warmup_fraction=0.1, weight_decay=0.01, seed=0,
-                         bucket_by_length=True, callbacks=(), verbose=1, mixed_precision=None):
+                         bucket_by_length=True, callbacks=(), verbose=1, mixed_precision=None, backup_dir=None,
+                         keep_best=True):
     """Fine-tunes a classifier BERT on `data.train`, keeping the best epoch on validation.
 
     On a CPU with bfloat16 units it trains a mixed-bfloat16 twin of `model` (float32
@@ -55,6 +55,10 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
         verbose: Keras verbosity.
         mixed_precision: `"auto"`, `"bfloat16"`, `"float32"`, or None for the process default
             (`precision.set_default_mode`, `"auto"`).
+        backup_dir: optional folder backing up every finished epoch and the best one so far
+            (`train_model`); the same call with the same folder resumes after the last finished
+            epoch. Delete it once the model is saved.
+        keep_best: bool, restore the epoch with the best validation accuracy (else the last).
 
     Returns:
         `FineTuneResult`; `model` holds the best epoch's weights.
@@ -64,8 +68,12 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
             the tokenizer's vocabulary is not the model's, or an unknown `mixed_precision`.
 
     Example:
-    >>> teacher = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=2)  # doctest: +SKIP
-    >>> fine_tune_classifier(teacher, tokenizer, tfdistill.datasets.load())  # doctest: +SKIP
+    >>> import tfdistill
+    >>> path = tfdistill.default_teacher_path()  # the shipped MiniLM
+    >>> tokenizer = tfdistill.Tokenizer.from_pretrained(path)
+    >>> teacher = tfdistill.load_pretrained(path, num_labels=2)  # doctest: +SKIP
+    >>> result = fine_tune_classifier(teacher, tokenizer, tfdistill.datasets.load())  # doctest: +SKIP
+    >>> tfdistill.save_pretrained(teacher, "runs/teacher", tokenizer=tokenizer)  # doctest: +SKIP
     """
     config = model.bert_config
     if config.num_labels != data.num_classes:
@@ -78,26 +86,17 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
     check_max_length(max_length, config.max_position_embeddings)
     check_tokenizer(config.vocab_size, tokenizer, "the model")
     policy = precision.resolve(mixed_precision)
-    steps = steps_per_epoch(len(data.train), batch_size)
-    # A known length: progress bars show "17/321" instead of "17/Unknown".
-    train = with_steps(make_tf_dataset(data.train, tokenizer, max_length, batch_size, shuffle=True, seed=seed,
-                                       bucket_by_length=bucket_by_length), steps)
-    validation = make_tf_dataset(data.validation, tokenizer, max_length, batch_size * 2,
+    datasets = training_datasets(data.train, data.validation, tokenizer, max_length, batch_size, seed=seed,
                                  bucket_by_length=bucket_by_length)
     trained = precision.mixed_twin(model, policy) if precision.can_twin(model) else model
-    classifier = logits_model(trained)
-    classifier.compile(
-        optimizer=optimization.adamw(learning_rate, epochs * steps, warmup_fraction, weight_decay),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"])
-    keep_best = KeepBestWeights("val_accuracy")
-    start = time.perf_counter()
-    history = classifier.fit(train, validation_data=validation, epochs=epochs,
-                             callbacks=[keep_best, *callbacks, TerminateOnNonFinite()], verbose=verbose)
-    precision.copy_weights(trained, model)  # the best epoch's weights, restored by keep_best
-    return FineTuneResult(history=history.history, best_epoch=keep_best.best_epoch,
-                          train_seconds=time.perf_counter() - start,
-                          precision=policy if trained is not model else precision.FLOAT32)
+    result = train_classifier(logits_model(trained), datasets.train, datasets.validation, epochs=epochs,
+                              learning_rate=learning_rate, warmup_fraction=warmup_fraction,
+                              weight_decay=weight_decay, callbacks=callbacks, backup_dir=backup_dir,
+                              keep_best=keep_best, verbose=verbose)
+    precision.copy_weights(trained, model)  # the kept epoch's weights
+    return FineTuneResult(history=result.history, best_epoch=result.best_epoch, train_seconds=result.train_seconds,
+                          precision=policy if trained is not model else precision.FLOAT32,
+                          resumed_epochs=result.resumed_epochs)
 
 
 def count_params(model):

@@ -22,8 +22,8 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
     >>> schedule = WarmupLinearDecay(1e-4, total_steps=100, warmup_steps=10)
-    >>> float(schedule(5))
-    5e-05
+    >>> [round(float(schedule(step)), 10) for step in (0, 5, 10, 55, 100)]  # float32 rates
+    [0.0, 5e-05, 0.0001, 5e-05, 0.0]
     """
 
     def __init__(self, peak_learning_rate, total_steps, warmup_steps=0):

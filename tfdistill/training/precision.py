@@ -153,8 +153,11 @@ def policy_scope(policy):
         str, `policy`.
 
     Example:
-    >>> with policy_scope("mixed_bfloat16"):  # doctest: +SKIP
-    ...     student = build_bert(config)       # trains in bfloat16, variables float32
+    >>> from tfdistill import build_bert
+    >>> with policy_scope("mixed_bfloat16"):
+    ...     mixed = build_bert(student.bert_config)  # computes in bfloat16, variables float32
+    >>> is_mixed(mixed), is_mixed(student)
+    (True, False)
     """
     import tf_keras as keras
 
@@ -170,8 +173,8 @@ def is_mixed(model):
     """True when any layer of `model` computes in a dtype other than its variables'.
 
     Example:
-    >>> is_mixed(mixed_twin(student, MIXED))  # doctest: +SKIP
-    True
+    >>> is_mixed(mixed_twin(student, MIXED)), is_mixed(student)
+    (True, False)
     """
     return any(getattr(layer, "compute_dtype", None) != getattr(layer, "variable_dtype", None)
                for layer in getattr(model, "layers", ()))
@@ -195,7 +198,9 @@ def mixed_twin(model, policy):
             check `can_twin` first.
 
     Example:
-    >>> twin = mixed_twin(student, "mixed_bfloat16")  # doctest: +SKIP
+    >>> twin = mixed_twin(student, "mixed_bfloat16")
+    >>> is_mixed(twin), twin is student, mixed_twin(student, "float32") is student
+    (True, False, True)
     """
     if policy == FLOAT32:
         return model
@@ -213,8 +218,8 @@ def can_twin(model):
     """True for a plain tfdistill `BertModel` (not wrapped by tfmot, not a subclass).
 
     Example:
-    >>> can_twin(prune_student(student, config))  # doctest: +SKIP
-    False
+    >>> can_twin(student), can_twin(pruned)  # pruned: tfmot-wrapped
+    (True, False)
     """
     from tfdistill.models.bert.bert_model import BertModel
 
@@ -225,7 +230,11 @@ def copy_weights(source, target):
     """Copies trained weights from a twin back into its float32 original (no-op if the same).
 
     Example:
-    >>> copy_weights(twin, student)  # doctest: +SKIP
+    >>> twin = mixed_twin(student, "mixed_bfloat16")
+    >>> twin.set_weights([weight * 0 for weight in twin.get_weights()])  # stands for training
+    >>> copy_weights(twin, student)
+    >>> float(abs(student.get_weights()[0]).sum())
+    0.0
     """
     if source is not target:
         target.set_weights(source.get_weights())

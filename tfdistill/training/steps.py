@@ -27,8 +27,13 @@ def with_steps(dataset, steps):
         `tf.data.Dataset` with that cardinality (an error at run time if it is wrong).
 
     Example:
-    >>> train = with_steps(make_tf_dataset(split, tokenizer, 64, 32, shuffle=True),  # doctest: +SKIP
-    ...                    steps_per_epoch(len(split), 32))
+    >>> from tfdistill.data import make_tf_dataset
+    >>> batches = make_tf_dataset(data.train, tokenizer, 16, 8, shuffle=True)  # bucketed by length
+    >>> int(batches.cardinality())  # tf.data.UNKNOWN_CARDINALITY
+    -2
+    >>> train = with_steps(batches, steps_per_epoch(len(data.train), 8))
+    >>> int(train.cardinality())
+    8
     """
     import tensorflow as tf
 

@@ -1,4 +1,5 @@
-"""A tiny text-classification task and classifiers for the training and distillation tests."""
+"""Tiny tasks and classifiers for the training and distillation tests: a made-up text task with
+its own vocabulary, and a separable numeric task a linear model learns at once."""
 
 import numpy as np
 
@@ -52,3 +53,36 @@ def tiny_classifier(tokenizer, seed=0, name="bert", **config):
                            "intermediate_size": 32, "max_position_embeddings": 32, "num_labels": 2,
                            "hidden_dropout": 0.0, "attention_dropout": 0.0, **config})
     return build_bert(config, name=name)
+
+
+def separable_task(train=64, validation=32, batch_size=8, seed=0):
+    """Returns `(train, validation)` datasets of a 4-feature, 2-class problem a linear model
+    learns within an epoch: the class is whether `x0 + x1 / 2 > 0`.
+
+    The training set is reshuffled every epoch (seeded) and has a known length, like
+    `training_datasets`' (`linear_classifier` fits it).
+
+    Example:
+    >>> train, validation = separable_task()
+    >>> int(train.cardinality())
+    8
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+
+    def examples(count):
+        x = rng.normal(size=(count, 4)).astype("float32")
+        return x, (x[:, 0] + 0.5 * x[:, 1] > 0).astype("int32")
+
+    train_set = tf.data.Dataset.from_tensor_slices(examples(train))
+    train_set = train_set.shuffle(train, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    return train_set, tf.data.Dataset.from_tensor_slices(examples(validation)).batch(batch_size)
+
+
+def linear_classifier(seed=0):
+    """Returns a seeded, built tf-keras model mapping `separable_task` features to 2 logits."""
+    import tf_keras as keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.layers.Dense(2, input_shape=(4,), name="logits")])
