@@ -302,6 +302,7 @@ def test_the_data_fingerprint_sees_every_text_label_and_class_name():
 
 
 def test_the_pipeline_redoes_finished_stages_when_the_data_changed(tmp_path, monkeypatch, capsys):
+    from tfdistill.config import RunConfig
     from tfdistill.pipeline import runner
     from tfdistill.pipeline.context import PipelineContext
 
@@ -312,16 +313,10 @@ def test_the_pipeline_redoes_finished_stages_when_the_data_changed(tmp_path, mon
         return {}
 
     monkeypatch.setattr(runner, "STAGES", {name: stage for name in runner.ORDER})
-    values = make_flags()
-    for stage_name in runner.STAGE_FLAGS:
-        for name in runner.STAGE_FLAGS[stage_name]:
-            if name not in values:  # numbers for the flags the ETA banner multiplies
-                flags.DEFINE_integer(name, 1 if name.endswith("epochs") else 0, "", flag_values=values)
-    values["teacher"].value = None
+    config = RunConfig(skip=("prune", "qat")).replace(**{"data.train_file": "reviews.csv"})
 
     def run(data):
-        ctx = PipelineContext(values, data, None, str(tmp_path / "run"), None, skipped=("prune", "qat"))
-        return runner.run_stages(ctx)
+        return runner.run_stages(PipelineContext(config, data, None, str(tmp_path / "run")))
 
     run(make_data())
     assert calls == ["teacher", "distill", "export", "evaluate", "benchmark"]

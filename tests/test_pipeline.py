@@ -1,5 +1,7 @@
 """The whole pipeline on a tiny random teacher and a few dozen made-up rows of a 3-class CSV:
-every stage runs, the report is complete, a re-run skips every stage, bad input fails early."""
+every stage runs (resumed under MirroredStrategy with TensorBoard logs), the saved models have
+model cards, the report is complete, a re-run skips every stage (also from the saved run.json),
+bad input fails early, `--help` lists the flags."""
 
 import csv
 import json
@@ -65,7 +67,10 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
                            out / "training_backup", after_line="== distill: starting")
     assert not (out / "distill" / "manifest.json").exists()
     start = time.perf_counter()
-    result = _pipeline(*flags)
+    # Resumed on one device's MirroredStrategy and with TensorBoard logs: neither is an input of
+    # any stage (the teacher stage stays skipped, and the run after this one skips them all).
+    logs = tmp_path / "logs"
+    result = _pipeline(*flags, "--distribution_strategy=mirrored", f"--tensorboard_dir={logs}")
     assert result.returncode == 0, result.stderr[-4000:]
     assert time.perf_counter() - start < 300
     assert "== teacher: done earlier with the same inputs, skipped" in result.stdout
@@ -85,10 +90,28 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
             assert student["latency_ms_p50"] > 0 and student["gzip_size_bytes"] < student["tflite_size_bytes"]
     assert report["teacher"]["latency_ms_p50"] > 0 and report["retention"] is not None
     assert os.path.getsize(out / "pareto.png") > 10_000 and "| model |" in open(out / "report.md").read()
+    distilled = json.load(open(out / "distill" / "manifest.json"))["outputs"]
+    card = (out / "distill" / "model" / "README.md").read_text()  # the model card
+    assert f"| test | {report['dataset']['test']:,} | {distilled['accuracy']:.2%} |" in card
+    assert (out / "prune" / "model" / "README.md").exists()
+    for stage in ("distill", "prune", "qat"):
+        assert any("tfevents" in name for _, _, files in os.walk(logs / stage) for name in files), stage
 
     again = _pipeline(*flags)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count("skipped") == 7
+
+    # run.json holds the resolved config: it reruns the same run, and an explicit flag overrides it.
+    from tfdistill.config import RunConfig
+
+    saved = RunConfig.load(str(out / "run.json"))
+    assert (saved.student.hidden, saved.distill.epochs, saved.teacher.path) == (16, 2, str(inputs / "teacher"))
+    assert json.load(open(out / "report.json"))["config"] == saved.to_dict()  # the last run's (no TensorBoard)
+    rerun = _pipeline(f"--config={out / 'run.json'}", f"--output_dir={out}", "--benchmark_runs=6")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.stdout.count("skipped") == 6, rerun.stdout[-3000:]
+    assert "== benchmark: benchmark.runs changed since the earlier run; redoing it" in rerun.stdout
+    assert RunConfig.load(str(out / "run.json")) == saved.replace(**{"benchmark.runs": 6})
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -97,9 +120,30 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
     (["--skip=export"], "only ['prune', 'qat'] can be skipped"),
     (["--student_hidden=24", "--student_heads=5"], "not divisible by num_heads=5"),
     (["--target_sparsity=1.5"], "--target_sparsity=1.5 must be in (0, 1)"),
+    (["--set=qat.batch_size=0"], "qat.batch_size=0 must be >= 1"),
+    (["--set=distill.lr=1e-4"], "the distill section has no 'lr'"),
+    (["--config=/nonexistent/run.json"], "No run config at '/nonexistent/run.json'"),
+    (["--tensorboard_dir={run}/distill"], "would put the logs in the stage folders"),
 ])
 def test_bad_input_fails_before_training(inputs, tmp_path, extra, message):
     flags = [f for f in _flags(inputs, tmp_path / "run") if not (extra[0].startswith("--dataset") and "train_file" in f)]
-    result = _pipeline(*flags, *extra, timeout=120)
+    result = _pipeline(*flags, *[arg.format(run=tmp_path / "run") for arg in extra], timeout=120)
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     assert not (tmp_path / "run").exists()
+
+
+def test_multi_worker_refuses_a_run_folder_with_finished_stages(inputs, tmp_path):
+    # A non-chief worker, writing a temporary folder, could not skip the stages the chief skips.
+    out = tmp_path / "run"
+    (out / "teacher").mkdir(parents=True)
+    (out / "teacher" / "manifest.json").write_text(json.dumps({"stage": "teacher"}))
+    result = _pipeline(*_flags(inputs, out), "--distribution_strategy=multi_worker_mirrored", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "its stages ['teacher'] are finished" in result.stderr and "Pass a new --output_dir" in result.stderr
+
+
+def test_help_lists_the_pipeline_flags():
+    result = _pipeline("--help", timeout=120)
+    for flag in ("--output_dir", "--train_file", "--student_layers", "--preset", "--tensorboard_dir",
+                 "--distribution_strategy: <off|mirrored|multi_worker_mirrored>"):
+        assert flag in result.stdout, flag

@@ -1,5 +1,5 @@
-"""What every stage of a pipeline run shares: flags, data, tokenizer, and the models earlier
-stages published."""
+"""What every stage of a pipeline run shares: the run config, data, tokenizer, and the models
+earlier stages published."""
 
 import os
 
@@ -8,21 +8,32 @@ class PipelineContext:
     """The state of one pipeline run.
 
     Args:
-        values: the absl flag values.
+        config: `tfdistill.config.RunConfig`, what the run computes from.
         data: `TextClassificationData`.
         tokenizer: `tfdistill.Tokenizer`.
         output_dir: str, the run folder (one sub-folder per stage).
-        base_model: str, the folder fine-tuned when no `--teacher` is given.
-        skipped: set of stage names switched off.
+        base_model: str, the folder fine-tuned when the config names no teacher
+            (`config.teacher.base_model`, or the shipped MiniLM).
+        skipped: stage names switched off (default: `config.skip`).
+        resumable: bool, whether the training stages back up their epochs so that a killed run
+            resumes mid-stage (off under a multi-worker strategy, whose workers cannot share
+            the backups).
 
     Attributes:
         backup_dir: str, where the running stage backs up its training epochs (set by
-            `run_stages`).
+            `run_stages`), or None when the run is not resumable.
+
+    Example:
+    >>> from tfdistill.config import RunConfig
+    >>> ctx = PipelineContext(RunConfig(skip=("qat",)), data, tokenizer, "runs/demo", None)
+    >>> ctx.ran("prune"), ctx.ran("qat"), ctx.final_dir("distill")
+    (True, False, 'runs/demo/distill')
     """
 
-    def __init__(self, values, data, tokenizer, output_dir, base_model, skipped):
-        self.values, self.data, self.tokenizer = values, data, tokenizer
-        self.output_dir, self.base_model, self.skipped = output_dir, base_model, set(skipped)
+    def __init__(self, config, data, tokenizer, output_dir, base_model=None, skipped=None, resumable=True):
+        self.config, self.data, self.tokenizer = config, data, tokenizer
+        self.output_dir, self.base_model, self.resumable = output_dir, base_model, resumable
+        self.skipped = set(config.skip if skipped is None else skipped)
         self._models = {}
         self.backup_dir = None
 
@@ -45,6 +56,11 @@ class PipelineContext:
         if manifest is None:
             raise RuntimeError(f"Stage {stage!r} has not finished; it must run before the stages that use it.")
         return manifest["outputs"]
+
+    def log_dir(self, stage):
+        """The TensorBoard folder of a training stage, `<tensorboard_dir>/<stage>`, or None."""
+        folder = self.config.tensorboard_dir
+        return os.path.join(folder, stage) if folder else None
 
     def path(self, stage, relative):
         """Resolves a path a stage recorded relative to its folder (absolute paths stay)."""

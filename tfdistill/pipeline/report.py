@@ -41,7 +41,8 @@ def _keras_entry(stage, outputs):
 
 
 def build_report(ctx, stage_seconds, wall_seconds):
-    """Collects every stage's outputs into the `report.json` structure."""
+    """Collects every stage's outputs, and the run config they came from, into the `report.json`
+    structure."""
     stage_outputs = {stage: ctx.outputs(stage) for stage in stage_seconds if stage in ("teacher", "distill", "prune", "qat")}
     packages = ctx.outputs("export")["packages"]
     evaluation, latency = ctx.outputs("evaluate"), ctx.outputs("benchmark")["latency"]
@@ -75,6 +76,7 @@ def build_report(ctx, stage_seconds, wall_seconds):
         "latency_gain": best and teacher["latency_ms_p50"] / best["latency_ms_p50"],
         "refused_exports": ctx.outputs("export").get("refused", {}),
         "mediapipe": mediapipe,
+        "config": ctx.config.to_dict(),  # the run.json this report measured
     }
 
 

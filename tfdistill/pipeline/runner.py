@@ -8,43 +8,56 @@ from tfdistill.pipeline import manifest as manifest_lib
 from tfdistill.pipeline.stages import ORDER, STAGES
 from tfdistill.utils import atomic
 
-# The flags each stage depends on; a stage also depends on every stage before it.
-STAGE_FLAGS = {
-    "teacher": ("dataset", "train_file", "validation_file", "test_file", "text_column", "label_column",
-                "text_pair_column", "data_dir", "max_examples", "seed", "teacher", "base_model", "max_length",
-                "teacher_epochs", "teacher_learning_rate", "mixed_precision"),
-    "distill": ("student_layers", "student_hidden", "student_heads", "student_intermediate", "student_head_size",
-                "importance_examples", "embedding_init",
-                "logit_weight", "hard_weight", "hidden_weight", "embedding_weight", "attention_weight",
-                "relation_weight", "cosine_weight", "temperature", "layer_map", "head_average", "augment",
-                "intermediate_epochs", "epochs", "learning_rate"),
-    "prune": ("target_sparsity", "prune_epochs"),
-    "qat": ("qat_epochs", "qat_learning_rate", "calibration_steps", "qat_source"),
-    "export": ("num_representative",),
+# The run-config sections (and top-level fields) each stage depends on; a stage also depends on
+# every stage before it. `cache_teacher_outputs` is in none: it changes how fast, not what; nor is
+# `tensorboard_dir`: it changes where the logs go. (The distribution strategy is no config field.)
+STAGE_SECTIONS = {
+    "teacher": ("data", "teacher", "seed", "mixed_precision"),
+    "distill": ("student", "losses", "distill"),
+    "prune": ("prune",),
+    "qat": ("qat",),
+    "export": ("export",),
     "evaluate": (),
-    "benchmark": ("benchmark_threads", "benchmark_runs"),
+    "benchmark": ("benchmark",),
 }
+# Seconds per training example (per epoch) on a 2-core CPU, measured at batch 32; per example so
+# that a changed batch size does not change the estimate much.
+_SECONDS_PER_EXAMPLE = {"teacher": 0.45 / 32, "distill": 0.3 / 32, "prune": 0.3 / 32, "qat": 0.6 / 32}
+
+
+def stage_inputs(config, stage):
+    """The parts of the run config `stage` depends on: `{section or field: its to_dict() or value}`.
+
+    Example:
+    >>> from tfdistill.config import RunConfig
+    >>> stage_inputs(RunConfig(), "benchmark")
+    {'benchmark': {'threads': 1, 'runs': 50}}
+    """
+    values = config.to_dict()
+    return {name: values[name] for name in STAGE_SECTIONS[stage]}
 
 
 def estimate_seconds(stage, ctx):
     """A rough duration for the banner, from the work a stage does (2-core CPU rates)."""
-    values, steps = ctx.values, len(ctx.data.train) / 32
-    per_stage = {
-        "teacher": 0 if values.teacher else values.teacher_epochs * steps * 0.45,
-        "distill": (values.epochs + values.intermediate_epochs) * steps * (1 + values.augment) * 0.3,
-        "prune": values.prune_epochs * steps * 0.3,
-        "qat": values.qat_epochs * steps * 0.6,
-        "export": 90, "evaluate": 40, "benchmark": 40,
+    config, examples = ctx.config, len(ctx.data.train)
+    epochs = {
+        "teacher": 0 if config.teacher.path else config.teacher.epochs,
+        "distill": (config.distill.epochs + config.distill.intermediate_epochs) * (1 + config.distill.augment),
+        "prune": config.prune.epochs,
+        "qat": config.qat.epochs,
     }
-    return per_stage[stage]
+    if stage in epochs:
+        return epochs[stage] * examples * _SECONDS_PER_EXAMPLE[stage]
+    return {"export": 90, "evaluate": 40, "benchmark": 40}[stage]
 
 
 def run_stages(ctx, force_stages=()):
     """Runs (or skips) every stage that is switched on; returns `{stage: seconds}`.
 
-    A stage that runs is seeded with `--seed` first, and trains with a backup in
+    A stage that runs is seeded with `config.seed` first, and trains with a backup in
     `<output_dir>/training_backup/<stage>-<inputs hash>` (`ctx.backup_dir`), deleted once the
-    stage is published: a run killed inside a stage resumes at its last finished epoch.
+    stage is published: a run killed inside a stage resumes at its last finished epoch (unless
+    `ctx.resumable` is off: no backup).
     """
     import tf_keras as keras
 
@@ -54,10 +67,11 @@ def run_stages(ctx, force_stages=()):
     for stage in ORDER:
         if not ctx.ran(stage):
             continue
-        inputs = {"flags": {name: ctx.values[name].value for name in STAGE_FLAGS[stage]}, "previous": previous}
+        inputs = {"config": stage_inputs(ctx.config, stage), "previous": previous}
         inputs_hash = manifest_lib.fingerprint(inputs)
         final = ctx.final_dir(stage)
-        ctx.backup_dir = os.path.join(ctx.output_dir, manifest_lib.BACKUP_FOLDER, f"{stage}-{inputs_hash}")
+        ctx.backup_dir = (os.path.join(ctx.output_dir, manifest_lib.BACKUP_FOLDER, f"{stage}-{inputs_hash}")
+                          if ctx.resumable else None)
         earlier = manifest_lib.read_manifest(final)
         if stage not in force_stages and earlier is not None and earlier.get("inputs_hash") == inputs_hash:
             print(f"== {stage}: done earlier with the same inputs, skipped ({final})", flush=True)
@@ -69,12 +83,12 @@ def run_stages(ctx, force_stages=()):
                   flush=True)
             start = time.perf_counter()
             if stage in force_stages:
-                shutil.rmtree(ctx.backup_dir, ignore_errors=True)
-            keras.utils.set_random_seed(ctx.values.seed)  # the same start whether earlier stages ran here or not
+                _remove_backup(ctx)
+            keras.utils.set_random_seed(ctx.config.seed)  # the same start whether earlier stages ran here or not
             with atomic.atomic_dir(final, kind="pipeline_stage") as folder:
                 outputs = STAGES[stage](ctx, folder)
                 manifest_lib.write_manifest(folder, stage, inputs, inputs_hash, time.perf_counter() - start, outputs)
-            shutil.rmtree(ctx.backup_dir, ignore_errors=True)
+            _remove_backup(ctx)
             print(f"== {stage}: finished in {time.perf_counter() - start:.0f} s", flush=True)
         manifest = manifest_lib.read_manifest(final)
         stage_seconds[stage] = manifest["seconds"]
@@ -82,31 +96,55 @@ def run_stages(ctx, force_stages=()):
     return stage_seconds
 
 
+def _remove_backup(ctx):
+    if ctx.backup_dir:
+        shutil.rmtree(ctx.backup_dir, ignore_errors=True)
+
+
 def _what_changed(earlier, inputs):
-    """Names the flags (or the data / an earlier stage) whose change makes a finished stage stale."""
-    old_flags = earlier.get("inputs", {}).get("flags", {})
-    changed = [f"--{name}" for name in sorted(inputs["flags"]) if old_flags.get(name) != inputs["flags"][name]]
+    """Names the run-config fields (`distill.learning_rate`), or the data / an earlier stage, whose
+    change makes a finished stage stale."""
+    if "config" not in earlier.get("inputs", {}):
+        return "the way runs record their settings (a run of an older tfdistill)"
+    old, new = _flatten(earlier["inputs"]["config"]), _flatten(inputs["config"])
+    changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
     if not changed:
         changed = ["the training data or an earlier stage"]
     return f"{', '.join(changed)} changed"
 
 
+def _flatten(values, prefix=""):
+    """`{"distill": {"epochs": 2}}` -> `{"distill.epochs": 2}`."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def check_stage_names(names, what):
-    """Refuses unknown stage names in --skip/--force_stages."""
+    """Refuses unknown stage names in `skip` or `--force_stages` (`what` names the setting)."""
     unknown = sorted(set(names) - set(ORDER))
     if unknown:
         raise ValueError(f"{what} names unknown stages {unknown}; the stages are {list(ORDER)}.")
     return list(names)
 
 
-def check_skip(skip):
-    """Only prune and qat may be switched off: everything else feeds the report."""
+def check_skip(skip, what="--skip"):
+    """Only prune and qat may be switched off: everything else feeds the report.
+
+    Args:
+        skip: the stage names (`RunConfig.skip`).
+        what: str, how the message names the setting.
+    """
     from tfdistill.pipeline.stages import OPTIONAL
 
-    check_stage_names(skip, "--skip")
+    check_stage_names(skip, what)
     required = sorted(set(skip) - set(OPTIONAL))
     if required:
-        raise ValueError(f"--skip={','.join(skip)}: only {list(OPTIONAL)} can be skipped ({required} feed the report).")
+        raise ValueError(f"{what}={','.join(skip)}: only {list(OPTIONAL)} can be skipped ({required} feed the report).")
     return list(skip)
 
 

@@ -1,19 +1,32 @@
 """The pipeline's stages. Each takes the run context and its stage folder (a temporary folder
-that is published only when the stage returns) and returns the JSON outputs of its manifest."""
+that is published only when the stage returns) and returns the JSON outputs of its manifest.
+Every setting comes from the run config, `ctx.config` (`tfdistill.config.RunConfig`). The stages
+that save an HF model write it to `model/` with its model card (`README.md`); the training stages
+log to `<tensorboard_dir>/<stage>` when the config names a TensorBoard folder."""
 
 import os
 
 import tfdistill
-from tfdistill.models.bert.checkpoint import write_pretrained_files
+from tfdistill.models.bert.checkpoint import write_card_for_model, write_pretrained_files
 from tfdistill.training import evaluation, finetune
+from tfdistill.training.outputs import model_card_data
 
 ORDER = ("teacher", "distill", "prune", "qat", "export", "evaluate", "benchmark")
 OPTIONAL = ("prune", "qat")
+# The model card of each stage that saves a model folder: what the model is, the stage whose model
+# it started from (None: the base model), the stage it is compared with, and its Hub tags.
+_CARDS = {
+    "teacher": {"kind": "fine-tuned classifier", "source": None, "reference": None, "tags": ()},
+    "distill": {"kind": "distilled student", "source": "teacher", "reference": "teacher", "tags": ("distillation",)},
+    "prune": {"kind": "pruned student", "source": "distill", "reference": "distill", "tags": ("pruning",)},
+}
+# How a card names the model of a stage it started from or is compared with.
+_ROLE_NAMES = {None: "base model", "teacher": "teacher", "distill": "distilled student"}
 
 
 def _accuracies(model, ctx):
     """`{"validation_accuracy": ..., "accuracy": <test>}`: the report chooses on the first."""
-    return {key: evaluation.accuracy(model, ctx.tokenizer, getattr(ctx.data, split), ctx.values.max_length)
+    return {key: evaluation.accuracy(model, ctx.tokenizer, getattr(ctx.data, split), ctx.config.data.max_length)
             for key, split in (("validation_accuracy", "validation"), ("accuracy", "test"))}
 
 
@@ -22,64 +35,124 @@ def _model_summary(model, ctx, path):
     return {"path": path, "params": total, "non_embedding_params": non_embedding, **_accuracies(model, ctx)}
 
 
-def _save(model, folder, ctx):
-    """Writes an HF folder `model/` in the stage folder; returns its path relative to it."""
-    os.makedirs(os.path.join(folder, "model"))
-    write_pretrained_files(model, os.path.join(folder, "model"), ctx.tokenizer)
-    return "model"
+def _save(model, folder, ctx, stage, details=()):
+    """Writes an HF folder `model/` in the stage folder, its model card (`README.md`) included;
+    returns the model's summary (its `path` relative to the stage folder)."""
+    summary = _model_summary(model, ctx, "model")
+    path = os.path.join(folder, "model")
+    os.makedirs(path)
+    write_pretrained_files(model, path, ctx.tokenizer)
+    write_card_for_model(model, path, _model_card(ctx, stage, summary, details))
+    return summary
+
+
+def _model_card(ctx, stage, summary, details=()):
+    """The model card of a stage's model folder: the data, the stage's settings in the run config,
+    its accuracy, and the model it started from (and is compared with).
+
+    Args:
+        stage: `"teacher"`, `"distill"` or `"prune"`.
+        summary: the stage's `_model_summary`.
+        details: `(label, text)` pairs of more facts (the pruned student's sparsity).
+    """
+    config, card = ctx.config, _CARDS[stage]
+    source, reference = card["source"], card["reference"]
+    source_path = ctx.path(source, ctx.outputs(source)["path"]) if source else ctx.base_model
+    # The recipes' card gives the data's facts (and how the built-in dataset was split) and the
+    # shipped teacher's Hub id; the rest comes from the run config and the earlier stages.
+    base = model_card_data(ctx.path(stage, "model"), ctx.data, {"model": source_path})
+    settings = {key: value for key, value in getattr(config, stage).to_dict().items()
+                if key not in ("path", "base_model")}
+    return base.replace(
+        name=stage, kind=card["kind"], base_model=source_path, base_model_role=_ROLE_NAMES[source], tags=card["tags"],
+        guided_by=ctx.path("teacher", ctx.outputs("teacher")["path"]) if stage == "prune" else None,
+        losses=_stage_losses(ctx, stage), hyperparameters={**settings, "seed": config.seed},
+        max_length=config.data.max_length, details=tuple(details), accuracy=_split_accuracies(summary),
+        reference_name=_ROLE_NAMES[reference] if reference else None,
+        reference_accuracy=_split_accuracies(ctx.outputs(reference)) if reference else {})
+
+
+def _stage_losses(ctx, stage):
+    """The loss terms a stage trained with, as its card states them (fine-tuning: none)."""
+    if stage == "distill":
+        return tuple(ctx.config.loss_terms())
+    if stage == "prune":
+        from tfdistill.compress.training import DEFAULT_LOSSES  # prune_stage's fit_student trains with them
+
+        return DEFAULT_LOSSES
+    return ()
+
+
+def _split_accuracies(summary):
+    """`{"validation": ..., "test": ...}` of a `_model_summary` (or a stage's outputs)."""
+    return {"validation": summary["validation_accuracy"], "test": summary["accuracy"]}
+
+
+def _tensorboard(ctx, stage):
+    """A TensorBoard callback logging the stage's training to `ctx.log_dir(stage)`, if it is set."""
+    if not ctx.log_dir(stage):
+        return []
+    import tf_keras as keras
+
+    return [keras.callbacks.TensorBoard(log_dir=ctx.log_dir(stage))]
 
 
 def teacher_stage(ctx, folder):
-    """Fine-tunes the base model (or takes --teacher as given) and measures it."""
-    values = ctx.values
-    if values.teacher:
+    """Fine-tunes the base model (or takes `teacher.path` as given) and measures it."""
+    config = ctx.config
+    if config.teacher.path:
         from tfdistill.training.classifier import load_classifier
 
-        # Checks its head and class names against the data (already in its order: recipes/pipeline.py).
-        teacher = load_classifier(values.teacher, ctx.data, role="teacher")
-        return _model_summary(teacher, ctx, os.path.abspath(values.teacher))
+        # Checks its head and class names against the data (already in its order: tfdistill.cli.pipeline).
+        teacher = load_classifier(config.teacher.path, ctx.data, role="teacher")
+        return _model_summary(teacher, ctx, os.path.abspath(config.teacher.path))
     teacher = tfdistill.load_pretrained(ctx.base_model, num_labels=ctx.data.num_classes)
     teacher.bert_config = teacher.bert_config.replace(label_names=tuple(ctx.data.label_names))
-    finetune.fine_tune_classifier(teacher, ctx.tokenizer, ctx.data, max_length=values.max_length,
-                                  epochs=values.teacher_epochs, learning_rate=values.teacher_learning_rate,
-                                  seed=values.seed)
-    return _model_summary(teacher, ctx, _save(teacher, folder, ctx))
+    finetune.fine_tune_classifier(teacher, ctx.tokenizer, ctx.data, max_length=config.data.max_length,
+                                  epochs=config.teacher.epochs, batch_size=config.teacher.batch_size,
+                                  learning_rate=config.teacher.learning_rate, seed=config.seed,
+                                  backup_dir=ctx.backup_dir, callbacks=_tensorboard(ctx, "teacher"))
+    return _save(teacher, folder, ctx, "teacher")
 
 
 def distill_stage(ctx, folder):
     """Builds the student from the teacher and distils it."""
-    from tfdistill.cli import distill_flags
+    from tfdistill.distill.from_config import student_from_config
     from tfdistill.distill.training import distill
 
-    values = ctx.values
+    config, max_length = ctx.config, ctx.config.data.max_length
     teacher = ctx.model("teacher")
-    student = distill_flags.student_from_flags(teacher, values, ctx.tokenizer, ctx.data.train)
-    distill(teacher, student, ctx.tokenizer, ctx.data, losses=distill_flags.losses_from_flags(values),
-            max_length=values.max_length, epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
-            learning_rate=values.learning_rate, augment=values.augment, seed=values.seed, backup_dir=ctx.backup_dir)
-    return _model_summary(student, ctx, _save(student, folder, ctx))
+    student = student_from_config(teacher, config.student, ctx.tokenizer, ctx.data.train, max_length)
+    distill(teacher, student, ctx.tokenizer, ctx.data, losses=config.loss_terms(), max_length=max_length,
+            epochs=config.distill.epochs, intermediate_epochs=config.distill.intermediate_epochs,
+            batch_size=config.distill.batch_size, learning_rate=config.distill.learning_rate,
+            augment=config.distill.augment, seed=config.seed, backup_dir=ctx.backup_dir,
+            callbacks=_tensorboard(ctx, "distill"))
+    return _save(student, folder, ctx, "distill")
 
 
-def _train_steps(ctx, epochs):
-    return epochs * -(-len(ctx.data.train) // 32)
+def _train_steps(ctx, epochs, batch_size):
+    return epochs * -(-len(ctx.data.train) // batch_size)
 
 
 def prune_stage(ctx, folder):
     """Prunes the distilled student while the teacher keeps guiding it, then strips the wrappers."""
     from tfdistill import compress
 
-    values = ctx.values
-    config = compress.PruningConfig.for_steps(_train_steps(ctx, values.prune_epochs),
-                                              target_sparsity=values.target_sparsity)
+    prune, max_length = ctx.config.prune, ctx.config.data.max_length
+    schedule = compress.PruningConfig.for_steps(_train_steps(ctx, prune.epochs, prune.batch_size),
+                                                target_sparsity=prune.target_sparsity)
     # Embedding rows of tokens the training data never uses are pruned first (they cost nothing).
-    used = compress.training_token_ids(ctx.tokenizer, ctx.data.train, values.max_length)
-    pruned = compress.prune_student(ctx.model("distill"), config, used_token_ids=used)
-    compress.fit_student(pruned, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.prune_epochs,
-                         max_length=values.max_length, seed=values.seed, backup_dir=ctx.backup_dir)
+    used = compress.training_token_ids(ctx.tokenizer, ctx.data.train, max_length)
+    pruned = compress.prune_student(ctx.model("distill"), schedule, used_token_ids=used)
+    # PruningSummaries is a TensorBoard callback: it logs the losses and metrics too.
+    compress.fit_student(pruned, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=prune.epochs,
+                         max_length=max_length, batch_size=prune.batch_size, learning_rate=prune.learning_rate,
+                         seed=ctx.config.seed, backup_dir=ctx.backup_dir, log_dir=ctx.log_dir("prune"))
     student = compress.strip_student(pruned)
-    summary = _model_summary(student, ctx, _save(student, folder, ctx))
-    summary["sparsity"] = compress.overall_sparsity(compress.weight_sparsity(student))
-    return summary
+    sparsity = compress.overall_sparsity(compress.weight_sparsity(student))
+    summary = _save(student, folder, ctx, "prune", details=[("Zeros in all weights", f"{sparsity:.1%}")])
+    return {**summary, "sparsity": sparsity}
 
 
 def qat_stage(ctx, folder):
@@ -87,16 +160,16 @@ def qat_stage(ctx, folder):
     from tfdistill import compress
     from tfdistill.data.pipeline import make_tf_dataset
 
-    values = ctx.values
-    source = values.qat_source if ctx.ran(values.qat_source) else "distill"
+    settings, max_length, seed = ctx.config.qat, ctx.config.data.max_length, ctx.config.seed
+    source = settings.source if ctx.ran(settings.source) else "distill"
     student = ctx.model(source)
     qat = compress.quantize_student(student, preserve_sparsity=source == "prune")
-    calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, values.max_length, 32, shuffle=True,
-                                  seed=values.seed)
-    compress.calibrate_ranges(qat, calibration, steps=values.calibration_steps)
-    compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=values.qat_epochs,
-                         max_length=values.max_length, learning_rate=values.qat_learning_rate, seed=values.seed,
-                         backup_dir=ctx.backup_dir)
+    calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, max_length, settings.batch_size, shuffle=True,
+                                  seed=seed)
+    compress.calibrate_ranges(qat, calibration, steps=settings.calibration_steps)
+    compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=settings.epochs,
+                         max_length=max_length, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+                         seed=seed, backup_dir=ctx.backup_dir, callbacks=_tensorboard(ctx, "qat"))
     compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
     return {"path": "qat_model.h5", "source": source, **_accuracies(qat, ctx), "params": student.count_params(),
             "sparsity": compress.overall_sparsity(compress.weight_sparsity(student))}
@@ -125,9 +198,9 @@ def export_stage(ctx, folder):
     for name, stage, mode in export_plan(ctx):
         try:
             result = export.export_tflite(
-                ctx.model(stage), os.path.join(folder, name), mode, ctx.values.max_length, ctx.tokenizer,
+                ctx.model(stage), os.path.join(folder, name), mode, ctx.config.data.max_length, ctx.tokenizer,
                 ctx.data.train, ctx.data.validation, None, labels=ctx.data.label_names, source=stage,
-                num_representative=ctx.values.num_representative)
+                num_representative=ctx.config.export.num_representative)
         except export.ExportValidationError as error:
             print(f"   {name}: refused: {error}", flush=True)
             refused[name] = {"stage": stage, "mode": mode, "reason": str(error)}
@@ -160,13 +233,13 @@ def evaluate_stage(ctx, folder):
 
 
 def benchmark_stage(ctx, folder):
-    """Latency of every `.tflite` (XNNPACK, `--benchmark_threads`), like `benchmark_model`."""
+    """Latency of every `.tflite` (XNNPACK, `benchmark.threads`), like `benchmark_model`."""
     from tfdistill import export
 
-    latency = {}
+    latency, settings = {}, ctx.config.benchmark
     for name in ctx.outputs("export")["packages"]:
-        (result,) = export.benchmark_tflite(ctx.path("export", name), threads=(ctx.values.benchmark_threads,),
-                                            xnnpack=(True,), num_runs=ctx.values.benchmark_runs)
+        (result,) = export.benchmark_tflite(ctx.path("export", name), threads=(settings.threads,),
+                                            xnnpack=(True,), num_runs=settings.runs)
         latency[name] = {"p50_ms": result.p50_us / 1000, "p90_ms": result.p90_us / 1000,
                          "threads": result.threads}
     return {"latency": latency}

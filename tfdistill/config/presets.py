@@ -1,0 +1,132 @@
+"""Named configs: run presets (`demo`, `full`, `tinybert`) and student shapes (`4x6x384`,
+`tinybert4`), in the spirit of Model Garden's `exp_factory`.
+
+A preset is a function that returns a fresh config, registered under a name:
+
+    @register_preset("my_run")
+    def my_run():
+        return get_preset("demo").replace(**{"distill.epochs": 4})
+
+Example:
+>>> get_preset("full").distill.augment
+1
+>>> get_student_preset("tinybert4").hidden
+192
+"""
+
+from tfdistill.config.base import ConfigError
+from tfdistill.config.run_config import DEFAULT_STUDENT, RunConfig
+from tfdistill.config.sections import DistillConfig, LossConfig, StudentConfig
+
+
+class _Registry:
+    """Factories by name, for one kind of config."""
+
+    def __init__(self, kind):
+        self.kind, self._factories = kind, {}
+
+    def register(self, name):
+        def decorator(factory):
+            if name in self._factories:
+                raise ValueError(f"A {self.kind} preset named {name!r} is already registered; choose another name.")
+            self._factories[name] = factory
+            return factory
+
+        return decorator
+
+    def get(self, name):
+        if name not in self._factories:
+            raise ConfigError(f"Unknown {self.kind} preset {name!r}; the presets are {self.names()}.")
+        return self._factories[name]()
+
+    def names(self):
+        return sorted(self._factories)
+
+
+_RUNS = _Registry("run")
+_STUDENTS = _Registry("student")
+
+
+def register_preset(name):
+    """Decorator: registers a function returning a `RunConfig` as run preset `name`.
+
+    Raises:
+        ValueError: the name is taken.
+    """
+    return _RUNS.register(name)
+
+
+def get_preset(name):
+    """Returns a fresh `RunConfig` of run preset `name`.
+
+    Raises:
+        ConfigError: no such preset (the message lists them).
+    """
+    return _RUNS.get(name)
+
+
+def list_presets():
+    """The run presets' names, sorted."""
+    return _RUNS.names()
+
+
+def register_student_preset(name):
+    """Decorator: registers a function returning a `StudentConfig` as student preset `name`.
+
+    Raises:
+        ValueError: the name is taken.
+    """
+    return _STUDENTS.register(name)
+
+
+def get_student_preset(name):
+    """Returns the `StudentConfig` of student preset `name`.
+
+    Raises:
+        ConfigError: no such preset (the message lists them).
+    """
+    return _STUDENTS.get(name)
+
+
+def list_student_presets():
+    """The student presets' names, sorted."""
+    return _STUDENTS.names()
+
+
+@register_student_preset("4x6x384")
+def student_4x6x384():
+    """4 of the teacher's blocks, each keeping its 6 most important heads and 384 feed-forward
+    units (MiniLM-L6: 0.23x its non-embedding parameters): the pipeline's default."""
+    return DEFAULT_STUDENT
+
+
+@register_student_preset("tinybert4")
+def student_tinybert4():
+    """A TinyBERT-4-like student: 4 fresh blocks at width 192 with FFN 768 (half MiniLM-L6's
+    width), embeddings a PCA projection of the teacher's (`recipes/configs/tinybert4.cfg`)."""
+    return StudentConfig(layers=4, hidden=192, intermediate=768, embedding_init="pca", layer_map="uniform")
+
+
+@register_preset("demo")
+def demo():
+    """About 15 min on 2 cores: teacher 2 epochs, distill 2, prune 1, QAT 1."""
+    return RunConfig()
+
+
+@register_preset("full")
+def full():
+    """Longer and more accurate: teacher 3 epochs, distill 3 with one augmented copy, prune 2, QAT 2."""
+    return RunConfig().replace(**{"teacher.epochs": 3, "distill.epochs": 3, "distill.augment": 1,
+                                  "prune.epochs": 2, "qat.epochs": 2})
+
+
+@register_preset("tinybert")
+def tinybert():
+    """TinyBERT's two stages on the `tinybert4` student (`recipes/configs/tinybert4.cfg`): 2 epochs
+    of hidden-state, embedding and attention distillation, then 3 of logit KD and hard labels;
+    the other stages as in `demo`. Not measured."""
+    return RunConfig(
+        student=student_tinybert4(),
+        losses=LossConfig(logit_weight=1.0, hard_weight=0.5, hidden_weight=1.0, embedding_weight=1.0,
+                          attention_weight=1.0, temperature=2.0),
+        distill=DistillConfig(epochs=3, intermediate_epochs=2, learning_rate=2e-4))

@@ -1,0 +1,319 @@
+"""The sections of a run config: data, teacher, student, losses and each training stage.
+
+Defaults are the recipes' flag defaults (`recipes/distill.py`, `recipes/pipeline.py`); the
+pipeline's presets (`tfdistill.config.presets`) start from them.
+"""
+
+import dataclasses
+import math
+
+from tfdistill.config.base import Config, ConfigError, check
+
+# Mirrors of the lower layers' choices (the config imports nothing of theirs; tests keep them equal).
+EMBEDDING_INITS = ("auto", "copy", "pca", "random")  # tfdistill.distill.student.EMBEDDING_INITS
+LAYER_MAP_STRATEGIES = ("uniform", "last")  # tfdistill.distill.layer_map.STRATEGIES
+MIXED_PRECISION_MODES = ("auto", "bfloat16", "float32")  # tfdistill.training.precision.MODES
+QAT_SOURCES = ("distill", "prune")
+
+
+def _at_least(section, name, minimum, optional=False):
+    value = getattr(section, name)
+    if optional and value is None:
+        return
+    check(value >= minimum, section.dotted(name), value,
+          f"must be >= {minimum}{' (or null for the default)' if optional else ''}.")
+
+
+def _positive(section, name):
+    value = getattr(section, name)
+    check(math.isfinite(value) and value > 0, section.dotted(name), value, "must be a finite number > 0.")
+
+
+def _one_of(section, name, choices):
+    value = getattr(section, name)
+    check(value in choices, section.dotted(name), value, f"must be one of {list(choices)}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig(Config):
+    """The dataset and how it is tokenized (`tfdistill.datasets.load` and the tokenizer).
+
+    Attributes:
+        dataset: built-in (`rotten_tomatoes`, the default when no train_file is given) or
+            `tfds:<name>`.
+        train_file, validation_file, test_file: .csv/.tsv/.jsonl files; missing splits are
+            carved from train.
+        text_column, label_column, text_pair_column: the columns (or TFDS features).
+        data_dir: the TFDS data folder.
+        max_examples: cap on the examples kept in each split.
+        max_length: tokenized length (special tokens included); also the exported seq_len.
+    """
+
+    SECTION = "data"
+    dataset: str | None = None
+    train_file: str | None = None
+    validation_file: str | None = None
+    test_file: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    text_pair_column: str | None = None
+    data_dir: str | None = None
+    max_examples: int | None = None
+    max_length: int = 64
+
+    def validate(self):
+        for name in ("text_column", "label_column"):
+            check(getattr(self, name) != "", self.dotted(name), "''", "must name a column.")
+        _at_least(self, "max_examples", 1, optional=True)
+        _at_least(self, "max_length", 2)  # [CLS] and [SEP]
+
+
+@dataclasses.dataclass(frozen=True)
+class TeacherConfig(Config):
+    """The teacher: an existing fine-tuned one, or `base_model` fine-tuned on the data.
+
+    Attributes:
+        path: a fine-tuned teacher folder (then nothing is fine-tuned), or None.
+        base_model: the folder fine-tuned into the teacher (None: the shipped MiniLM).
+        epochs, learning_rate, batch_size: the fine-tuning (AdamW peak learning rate).
+    """
+
+    SECTION = "teacher"
+    path: str | None = None
+    base_model: str | None = None
+    epochs: int = 2
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+
+    def validate(self):
+        _at_least(self, "epochs", 1)
+        _positive(self, "learning_rate")
+        _at_least(self, "batch_size", 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentConfig(Config):
+    """The student's shape and how it is initialised from the teacher
+    (`tfdistill.distill.student_from_teacher`). None means the teacher's value where the
+    student keeps the teacher's width (see `student_config` there).
+
+    The defaults are `recipes/distill.py`'s: 4 blocks of the teacher's shape. The pipeline's
+    default student is the `4x6x384` preset (`tfdistill.config.presets`).
+
+    Attributes:
+        layers: transformer blocks.
+        hidden: width.
+        heads: attention heads.
+        intermediate: feed-forward width.
+        head_size: width of one head.
+        importance_examples: training examples that score the teacher's heads and units.
+        embedding_init: `auto` (copy at the teacher's width, else PCA), `copy`, `pca`, `random`.
+        layer_map: which teacher block each student block starts from and, in the hidden-state
+            and attention losses, learns from: `uniform`, `last`, or `"2,4,6"`.
+    """
+
+    SECTION = "student"
+    layers: int = 4
+    hidden: int | None = None
+    heads: int | None = None
+    intermediate: int | None = None
+    head_size: int | None = None
+    importance_examples: int = 512
+    embedding_init: str = "auto"
+    layer_map: str = "uniform"
+
+    def validate(self):
+        _at_least(self, "layers", 1)
+        for name in ("hidden", "heads", "intermediate", "head_size"):
+            _at_least(self, name, 1, optional=True)
+        _at_least(self, "importance_examples", 1)
+        _one_of(self, "embedding_init", EMBEDDING_INITS)
+        if self.layer_map not in LAYER_MAP_STRATEGIES:
+            parts = self.layer_map.split(",")
+            check(all(part.strip().isdigit() for part in parts), self.dotted("layer_map"), self.layer_map,
+                  f"must be one of {list(LAYER_MAP_STRATEGIES)} or teacher layer numbers like '2,4,6'.")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig(Config):
+    """The distillation loss: one weight per term (0 switches it off) and their settings.
+
+    Attributes:
+        logit_weight: `logit_kd` (Hinton KL x T^2).
+        hard_weight: `hard_label` (cross-entropy on the labels).
+        hidden_weight: `hidden_mse` (TinyBERT hidden states).
+        embedding_weight: `embedding_mse`.
+        attention_weight: `attention` (KL on the attention probabilities).
+        relation_weight: `minilm_relation` (MiniLM-v2).
+        cosine_weight: `hidden_cosine` (DistilBERT).
+        temperature: soft-target temperature of `logit_kd`.
+        head_average: average attention maps over heads (the head counts may then differ).
+    """
+
+    SECTION = "losses"
+    # weight field -> the loss term it switches on (`tfdistill.distill.losses`)
+    TERMS = {
+        "logit_weight": {"loss": "logit_kd"},
+        "hard_weight": {"loss": "hard_label"},
+        "hidden_weight": {"loss": "hidden_mse"},
+        "embedding_weight": {"loss": "embedding_mse"},
+        "attention_weight": {"loss": "attention", "target": "probs"},
+        "relation_weight": {"loss": "minilm_relation"},
+        "cosine_weight": {"loss": "hidden_cosine"},
+    }
+    logit_weight: float = 1.0
+    hard_weight: float = 0.5
+    hidden_weight: float = 0.0
+    embedding_weight: float = 0.0
+    attention_weight: float = 0.0
+    relation_weight: float = 0.0
+    cosine_weight: float = 0.0
+    temperature: float = 2.0
+    head_average: bool = False
+
+    def validate(self):
+        for name in self.TERMS:
+            weight = getattr(self, name)
+            check(math.isfinite(weight), self.dotted(name), weight, "must be a finite number.")
+            check(weight >= 0, self.dotted(name), weight, "is negative; loss weights must be >= 0.")
+        if not any(getattr(self, name) for name in self.TERMS):
+            fields = (self.dotted("logit_weight"), self.dotted("hard_weight"))
+            raise ConfigError(f"Every loss weight is 0; set at least {fields[0]} or {fields[1]} above 0.", fields)
+        _positive(self, "temperature")
+
+    def terms(self, layer_map="uniform"):
+        """Returns the loss-term configs (`tfdistill.distill.losses.get` identifiers) of the
+        terms with a weight above 0, in `TERMS` order.
+
+        Args:
+            layer_map: the student's layer map (`StudentConfig.layer_map`), which the
+                hidden-state, attention and cosine terms follow.
+
+        Returns:
+            list of dicts.
+
+        Example:
+        >>> LossConfig().terms()
+        [{'loss': 'logit_kd', 'weight': 1.0, 'temperature': 2.0}, {'loss': 'hard_label', 'weight': 0.5}]
+        """
+        terms = []
+        for name, term in self.TERMS.items():
+            if getattr(self, name) > 0:
+                term = dict(term, weight=getattr(self, name))
+                if term["loss"] == "logit_kd":
+                    term["temperature"] = self.temperature
+                if term["loss"] in ("hidden_mse", "attention", "hidden_cosine"):
+                    term["layer_map"] = layer_map
+                if term["loss"] == "attention":
+                    term["head_average"] = self.head_average
+                terms.append(term)
+        return terms
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillConfig(Config):
+    """Distillation training (`tfdistill.distill.training.distill`).
+
+    Attributes:
+        epochs: epochs with every term (the prediction stage after `intermediate_epochs`).
+        intermediate_epochs: TinyBERT stage 1: epochs with the intermediate terms only.
+        learning_rate: AdamW peak learning rate.
+        batch_size: training batch size.
+        augment: embedding-neighbour augmented copies of each training example.
+    """
+
+    SECTION = "distill"
+    epochs: int = 2
+    intermediate_epochs: int = 0
+    learning_rate: float = 2e-4
+    batch_size: int = 32
+    augment: int = 0
+
+    def validate(self):
+        _at_least(self, "epochs", 1)
+        _at_least(self, "intermediate_epochs", 0)
+        _positive(self, "learning_rate")
+        _at_least(self, "batch_size", 1)
+        _at_least(self, "augment", 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class PruneConfig(Config):
+    """Magnitude pruning while the teacher keeps guiding the student
+    (`tfdistill.compress.fit_student`; learning rate: its default).
+
+    Attributes:
+        epochs, learning_rate, batch_size: the training.
+        target_sparsity: fraction of each pruned kernel set to zero, in (0, 1).
+    """
+
+    SECTION = "prune"
+    epochs: int = 1
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    target_sparsity: float = 0.5
+
+    def validate(self):
+        _at_least(self, "epochs", 1)
+        _positive(self, "learning_rate")
+        _at_least(self, "batch_size", 1)
+        check(0 < self.target_sparsity < 1, self.dotted("target_sparsity"), self.target_sparsity, "must be in (0, 1).")
+
+
+@dataclasses.dataclass(frozen=True)
+class QatConfig(Config):
+    """Quantization-aware training.
+
+    Attributes:
+        epochs, learning_rate, batch_size: the training (the batch size also of calibration).
+        source: the student QAT starts from: `distill` (the distilled one) or `prune` (its
+            zeros kept: smaller gzip); `prune` falls back to `distill` when pruning is skipped.
+        calibration_steps: batches that calibrate the quantizer ranges before training.
+    """
+
+    SECTION = "qat"
+    epochs: int = 1
+    learning_rate: float = 2e-5
+    batch_size: int = 32
+    source: str = "distill"
+    calibration_steps: int = 20
+
+    def validate(self):
+        _at_least(self, "epochs", 1)
+        _positive(self, "learning_rate")
+        _at_least(self, "batch_size", 1)
+        _one_of(self, "source", QAT_SOURCES)
+        _at_least(self, "calibration_steps", 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig(Config):
+    """TFLite export.
+
+    Attributes:
+        num_representative: training examples that calibrate the int8 exports.
+    """
+
+    SECTION = "export"
+    num_representative: int = 200
+
+    def validate(self):
+        _at_least(self, "num_representative", 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkConfig(Config):
+    """The latency benchmark (XNNPACK).
+
+    Attributes:
+        threads: interpreter threads.
+        runs: timed runs per model.
+    """
+
+    SECTION = "benchmark"
+    threads: int = 1
+    runs: int = 50
+
+    def validate(self):
+        _at_least(self, "threads", 1)
+        _at_least(self, "runs", 1)
