@@ -35,17 +35,18 @@ def test_prune_then_qat_keeps_the_sparsity(inputs):
                 f"--tensorboard_dir={logs}", f"--output_dir={pruned_dir}")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "layer_0_query" in done.stdout and "total" in done.stdout  # the sparsity table
-    assert sorted(os.listdir(pruned_dir)) == [".tfdistill.json", "config.json", "labels.txt", "metrics.json",
-                                              "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                                              "vocab.txt"]
+    assert sorted(os.listdir(pruned_dir)) == [".tfdistill.json", "README.md", "config.json", "labels.txt",
+                                              "metrics.json", "model.safetensors", "tokenizer.json",
+                                              "tokenizer_config.json", "vocab.txt"]
     metrics = json.loads((pruned_dir / "metrics.json").read_text())
+    assert f"| {metrics['pruned_test_accuracy']:.2%} |" in (pruned_dir / "README.md").read_text()
     assert metrics["kernel_sparsity"] == pytest.approx(0.5, abs=0.02)
     assert metrics["sparsity_per_layer"]["word_embeddings"] == pytest.approx(0.5, abs=0.05)
     assert {"dense_test_accuracy", "pruned_test_accuracy", "pruning"} <= set(metrics)
-    assert any("tfevents" in name for _, _, files in os.walk(logs) for name in files)
+    assert _event_files(logs / "prune" / "metrics") and _event_files(logs / "prune" / "train")  # PruningSummaries
 
     done = _run("qat.py", f"--student={pruned_dir}", *inputs["data"], *COMMON, "--preserve_sparsity",
-                "--calibration_steps=2", "--teacher=none", f"--output_dir={qat_dir}")
+                "--calibration_steps=2", "--teacher=none", f"--tensorboard_dir={logs}", f"--output_dir={qat_dir}")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "qat_model.h5" in os.listdir(qat_dir)
     metrics = json.loads((qat_dir / "metrics.json").read_text())
@@ -54,6 +55,11 @@ def test_prune_then_qat_keeps_the_sparsity(inputs):
     assert after["word_embeddings"] == before["word_embeddings"]
     assert metrics["quantization_plan"]["attention_mask_bias"].startswith("skipped")
     assert {"float_test_accuracy", "qat_before_training_test_accuracy", "qat_test_accuracy"} <= set(metrics)
+    assert _event_files(logs / "qat" / "train") and _event_files(logs / "qat" / "validation")
+
+
+def _event_files(folder):
+    return [name for _, _, files in os.walk(folder) for name in files if "tfevents" in name]
 
 
 @pytest.mark.parametrize("script, args, message", [

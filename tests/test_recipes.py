@@ -31,15 +31,19 @@ def test_finetune_teacher_writes_an_hf_folder_and_metrics(teacher_dir):
     assert {"config.json", "model.safetensors", "vocab.txt", "labels.txt", "metrics.json"} <= set(os.listdir(teacher_dir))
     metrics = json.load(open(os.path.join(teacher_dir, "metrics.json")))
     assert 0 <= metrics["test_accuracy"] <= 1 and metrics["params"] > 20_000_000
+    card = open(os.path.join(teacher_dir, "README.md"), encoding="utf-8").read()  # the model card
+    assert f"| test | {metrics['dataset']['num_examples']['test']:,} | {metrics['test_accuracy']:.2%} |" in card
     assert json.load(open(os.path.join(teacher_dir, "config.json")))["id2label"] == {"0": "negative", "1": "positive"}
 
 
 def test_distill_writes_a_smaller_student(teacher_dir, tmp_path):
-    out = str(tmp_path / "student")
+    out, logs = str(tmp_path / "student"), tmp_path / "logs"
     result = _recipe("distill.py", f"--teacher={teacher_dir}", "--max_examples=48", "--epochs=1", "--max_length=32",
                      "--student_layers=2", "--student_heads=4", "--student_intermediate=256", "--hidden_weight=1",
-                     "--attention_weight=1", "--head_average", "--augment=1", f"--output_dir={out}")
+                     "--attention_weight=1", "--head_average", "--augment=1", f"--tensorboard_dir={logs}",
+                     f"--output_dir={out}")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert any("tfevents" in name for _, _, files in os.walk(logs / "distill" / "train") for name in files)
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["student_non_embedding_params"] < metrics["teacher_non_embedding_params"] / 10
     assert {"logit_kd", "hard_label", "hidden_mse", "attention", "accuracy", "agreement"} <= set(metrics["history"])

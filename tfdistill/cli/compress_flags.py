@@ -1,13 +1,14 @@
-"""What `recipes/prune.py` and `recipes/qat.py` share: flags, loading, evaluation, writing.
+"""What `tfdistill prune` and `tfdistill qat` (recipes/prune.py, recipes/qat.py) share: flags,
+loading, evaluation.
 
-Kept free of TensorFlow imports at module level so the scripts define their flags cheaply.
+Kept free of TensorFlow imports at module level so the commands define their flags cheaply.
 """
 
 import os
 
 from absl import flags
 
-from tfdistill.cli import data_flags
+from tfdistill.cli import data_flags, distribution_flags, tensorboard_flags
 from tfdistill.cli.output_dir import define_overwrite_flag
 from tfdistill.training.classifier import load_classifier
 
@@ -16,9 +17,10 @@ NO_TEACHER = "none"
 
 
 def define_compress_flags(default_epochs, default_learning_rate):
-    """Defines the flags both compression recipes take (student, teacher, data, training, output)."""
+    """Defines the flags both compression commands take (student, teacher, data, training,
+    distribution, TensorBoard, output)."""
     flags.DEFINE_string("student", None, "Trained student folder (Hugging Face format, with a "
-                        "classification head), e.g. from recipes/distill.py.")
+                        "classification head), e.g. from `tfdistill distill`.")
     flags.DEFINE_string("teacher", SELF_TEACHER, "Teacher guiding the compressed student: a "
                         f"fine-tuned teacher folder, '{SELF_TEACHER}' (a frozen copy of the "
                         f"uncompressed student) or '{NO_TEACHER}' (hard labels only).")
@@ -29,6 +31,8 @@ def define_compress_flags(default_epochs, default_learning_rate):
     flags.DEFINE_float("learning_rate", default_learning_rate, "AdamW peak learning rate.")
     flags.DEFINE_float("temperature", 2.0, "Soft-target temperature of the logit_kd term.")
     flags.DEFINE_float("hard_weight", 0.5, "Weight of the hard-label term next to logit_kd (1.0).")
+    distribution_flags.define_distribution_flags()
+    tensorboard_flags.define_tensorboard_flag()
     flags.DEFINE_string("output_dir", None, "Folder for the compressed student and metrics.json.")
     define_overwrite_flag()
     flags.mark_flags_as_required(["student", "output_dir"])
@@ -43,20 +47,6 @@ def check_positive(values, *names):
     for name in names:
         if values[name].value < 1:
             raise ValueError(f"--{name} must be >= 1, got {values[name].value}.")
-
-
-def check_log_dir(log_dir, output_dir):
-    """Refuses a TensorBoard `log_dir` inside `output_dir` (which is replaced when published).
-
-    Raises:
-        ValueError: naming both folders.
-    """
-    if not log_dir:
-        return
-    log_dir = os.path.abspath(log_dir)
-    if log_dir == output_dir or log_dir.startswith(output_dir + os.sep):
-        raise ValueError(f"--tensorboard_dir {log_dir} is inside --output_dir {output_dir}, which is replaced at the "
-                         "end; choose a folder outside it.")
 
 
 def loss_terms(values):
@@ -80,7 +70,7 @@ def check_student_folder(path):
 
     if not os.path.isdir(path):
         raise FileNotFoundError(f"--student folder {path!r} does not exist; pass a trained student "
-                                "(e.g. the --output_dir of recipes/distill.py).")
+                                "(e.g. the --output_dir of `tfdistill distill`).")
     return load_config(path)
 
 

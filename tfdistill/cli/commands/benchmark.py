@@ -5,12 +5,13 @@ count/avg/std/min/max/p50/p90 of --num_runs runs (microseconds) and the peak RSS
 configuration's process. Prints a table; --json_output also writes the results as JSON.
 
 Example:
-    python export/benchmark.py --model=runs/student_int8 --threads=1,2,4 --num_runs=200
-    python export/benchmark.py --model=model.tflite --xnnpack=on --json_output=bench.json
+    tfdistill benchmark --model=runs/student_int8 --threads=1,2,4 --num_runs=200
+    tfdistill benchmark --model=model.tflite --xnnpack=on --json_output=bench.json
 """
 
-from absl import app, flags
+from absl import flags
 
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
 flags.DEFINE_string("model", None, "A .tflite file or a model package folder.")
@@ -21,6 +22,7 @@ flags.DEFINE_integer("warmup_runs", 5, "Untimed runs after the first inference."
 flags.DEFINE_string("json_output", None, "Also write the results to this JSON file.")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__)
 _SWITCH = {"on": True, "off": False}
 
 
@@ -52,7 +54,3 @@ def _int_flag(name, value):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS, INPUT_ERRORS + (RuntimeError,))
-
-
-if __name__ == "__main__":
-    app.run(main)

@@ -1,25 +1,26 @@
-"""Distils a fine-tuned BERT teacher into a smaller student with `Distiller.fit`.
+r"""Distils a fine-tuned BERT teacher into a smaller student with `Distiller.fit`.
 
 Writes to --output_dir the student as a Hugging Face-format folder plus labels.txt and
 metrics.json (teacher and student accuracy on validation and test, params, wall time).
 
 Example:
-    python recipes/distill.py --teacher=runs/teacher --output_dir=runs/student
-    python recipes/distill.py --flagfile=recipes/configs/tinybert4.cfg --teacher=runs/teacher \
+    tfdistill distill --teacher=runs/teacher --output_dir=runs/student
+    tfdistill distill --flagfile=recipes/configs/tinybert4.cfg --teacher=runs/teacher \
         --output_dir=runs/tinybert4
 """
 
 import time
 
-from absl import app, flags, logging
+from absl import flags, logging
 
 import tfdistill
-from tfdistill.cli import data_flags, distill_flags
+from tfdistill.cli import data_flags, distill_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
-flags.DEFINE_string("teacher", None, "Fine-tuned teacher folder (from recipes/finetune_teacher.py).")
+flags.DEFINE_string("teacher", None, "Fine-tuned teacher folder (from `tfdistill finetune`).")
 data_flags.define_data_flags()
 distill_flags.define_distill_flags()
 flags.DEFINE_integer("max_length", 64, "Tokenized length, special tokens included.")
@@ -32,22 +33,32 @@ flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
                   "The saved model is float32 either way.")
 flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, compute "
                   "them once per split instead of a teacher forward pass per step (same batches, same order).")
+distribution_flags.define_distribution_flags()
+tensorboard_flags.define_tensorboard_flag()
 flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")
 define_overwrite_flag()
 flags.mark_flags_as_required(["teacher", "output_dir"])
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__, data_flags, distill_flags, distribution_flags, tensorboard_flags)
 
 
 def run(values):
-    """Distils, evaluates and writes the student; returns the metrics dict."""
+    """Distils, evaluates and writes the student under `--distribution_strategy`; returns the
+    metrics dict."""
+    return distribution_flags.run_distributed(values, distill_and_write)
+
+
+def distill_and_write(values, output_dir, resumable=True):
+    """Distils the student the flags describe and writes it to `output_dir`; returns the metrics."""
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.distill.training import distill
     from tfdistill.training.classifier import load_classifier_and_data
     from tfdistill.training.outputs import write_model_folder
-    from tfdistill.training import evaluation, finetune
 
     start = time.perf_counter()
-    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
+    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
+    log_dir = tensorboard_flags.log_dir(values, "distill")
+    tensorboard_flags.check_log_dir(log_dir, output_dir)
     terms = distill_flags.losses_from_flags(values)
     check_max_length(values.max_length, tfdistill.load_config(values.teacher).max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
@@ -55,25 +66,20 @@ def run(values):
     # The data follows the teacher's id2label (mapped by name), so the student's labels.txt
     # and config.json (inherited from the teacher) agree.
     teacher, data = load_classifier_and_data(values.teacher, data, role="teacher",
-                                             fix="fine-tune it first with recipes/finetune_teacher.py.")
+                                             fix="fine-tune it first with `tfdistill finetune`.")
     backup_dir = prepare_resumable_run(values, output_dir, data)
     student = distill_flags.student_from_flags(teacher, values, tokenizer, data.train)
     logging.info("Student %s; losses %s", student.bert_config, terms)
     result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,
                      epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
                      batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
-                     seed=values.seed, backup_dir=backup_dir, mixed_precision=values.mixed_precision,
-                     cache_teacher_outputs=values.cache_teacher_outputs)
+                     seed=values.seed, backup_dir=backup_dir if resumable else None,
+                     mixed_precision=values.mixed_precision, cache_teacher_outputs=values.cache_teacher_outputs,
+                     callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
     metrics = {"dataset": data.get_config(), "teacher_path": values.teacher, "losses": terms,
                "student_config": student.bert_config.get_config(), "history": result["history"],
-               "train_seconds": result["train_seconds"]}
-    for role, model in (("teacher", teacher), ("student", student)):
-        total, non_embedding = finetune.count_params(model)
-        metrics[f"{role}_params"], metrics[f"{role}_non_embedding_params"] = total, non_embedding
-        for split in ("validation", "test"):
-            metrics[f"{role}_{split}_accuracy"] = evaluation.accuracy(
-                model, tokenizer, getattr(data, split), values.max_length)
-    metrics["retention"] = metrics["student_test_accuracy"] / metrics["teacher_test_accuracy"]
+               "train_seconds": result["train_seconds"],
+               **evaluate_both(teacher, student, tokenizer, data, values.max_length)}
     metrics["wall_seconds"] = time.perf_counter() - start
     write_model_folder(output_dir, student, tokenizer, data, metrics)
     print(f"Student test accuracy: {metrics['student_test_accuracy']:.4f} vs teacher "
@@ -83,10 +89,21 @@ def run(values):
     return metrics
 
 
+def evaluate_both(teacher, student, tokenizer, data, max_length):
+    """Parameter counts and validation and test accuracy of both models, and the retention."""
+    from tfdistill.training import evaluation, finetune
+
+    metrics = {}
+    for role, model in (("teacher", teacher), ("student", student)):
+        total, non_embedding = finetune.count_params(model)
+        metrics[f"{role}_params"], metrics[f"{role}_non_embedding_params"] = total, non_embedding
+        for split in ("validation", "test"):
+            metrics[f"{role}_{split}_accuracy"] = evaluation.accuracy(
+                model, tokenizer, getattr(data, split), max_length)
+    metrics["retention"] = metrics["student_test_accuracy"] / metrics["teacher_test_accuracy"]
+    return metrics
+
+
 def main(argv):
     del argv
     run_or_exit(run, FLAGS, INPUT_ERRORS + (TypeError,))
-
-
-if __name__ == "__main__":
-    app.run(main)

@@ -1,14 +1,15 @@
-"""Measures a `.tflite` classifier's accuracy on a dataset split through the LiteRT interpreter.
+r"""Measures a `.tflite` classifier's accuracy on a dataset split through the LiteRT interpreter.
 
 Example:
-    python export/evaluate_tflite.py --model=runs/student_int8 --split=test
-    python export/evaluate_tflite.py --model=m.tflite --tokenizer=runs/student \
+    tfdistill evaluate --model=runs/student_int8 --split=test
+    tfdistill evaluate --model=m.tflite --tokenizer=runs/student \
         --test_file=reviews.csv --split=test
 """
 
-from absl import app, flags
+from absl import flags
 
 from tfdistill.cli import data_flags
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.script import run_or_exit
 
 flags.DEFINE_string("model", None, "A .tflite file or a model package folder.")
@@ -19,6 +20,7 @@ flags.DEFINE_integer("num_threads", 1, "Interpreter threads.")
 data_flags.define_data_flags()
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__, data_flags)
 
 
 def run(values):
@@ -40,7 +42,3 @@ def run(values):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS)
-
-
-if __name__ == "__main__":
-    app.run(main)

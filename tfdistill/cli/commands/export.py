@@ -1,4 +1,4 @@
-"""Exports a classifier as a validated `.tflite` model package (the Android app's input).
+r"""Exports a classifier as a validated `.tflite` model package (the Android app's input).
 
 Writes to --output_dir: model.tflite, vocab.txt, labels.txt and model_card.json (seq_len, inputs,
 outputs, labels, mode, size_bytes, sha256, source, test accuracy of the .tflite, validation
@@ -7,15 +7,16 @@ with the Keras model on more than 1% (float modes) or 3% (int8, qat) of validati
 unless --force is given.
 
 Example:
-    python export/to_tflite.py --model=runs/student --mode=int8 --output_dir=runs/student_int8
-    python export/to_tflite.py --model=runs/qat/student.h5 --tokenizer=runs/student --mode=qat \
+    tfdistill export --model=runs/student --mode=int8 --output_dir=runs/student_int8
+    tfdistill export --model=runs/qat/student.h5 --tokenizer=runs/student --mode=qat \
         --output_dir=runs/student_qat
 """
 
-from absl import app, flags
+from absl import flags
 
 from tfdistill.cli import data_flags
 from tfdistill.cli.output_dir import define_overwrite_flag
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.script import run_or_exit
 from tfdistill.export.modes import INT8_SCOPES, MODES
 
@@ -36,6 +37,7 @@ define_overwrite_flag()
 data_flags.define_data_flags()
 flags.mark_flags_as_required(["model", "output_dir"])
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__, data_flags)
 
 
 def run(values):
@@ -96,7 +98,3 @@ def summary(card, path):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS)
-
-
-if __name__ == "__main__":
-    app.run(main)

@@ -1,20 +1,21 @@
-"""Fine-tunes a BERT encoder plus a classification head: the teacher of later distillation.
+r"""Fine-tunes a BERT encoder plus a classification head: the teacher of later distillation.
 
 Writes to --output_dir a Hugging Face-format folder (config.json, model.safetensors, vocab.txt,
 tokenizer.json) plus labels.txt and metrics.json (validation and test accuracy, params, time).
 
 Example:
-    python recipes/finetune_teacher.py --output_dir=runs/teacher
-    python recipes/finetune_teacher.py --train_file=reviews.csv --text_column=review \
+    tfdistill finetune --output_dir=runs/teacher
+    tfdistill finetune --train_file=reviews.csv --text_column=review \
         --label_column=stars --epochs=4 --output_dir=runs/stars_teacher
 """
 
 import time
 
-from absl import app, flags, logging
+from absl import flags, logging
 
 import tfdistill
-from tfdistill.cli import data_flags
+from tfdistill.cli import data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
@@ -30,20 +31,32 @@ flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
                   "auto: mixed bfloat16 where the CPU has bfloat16 units (AVX512_BF16, AMX), else float32; "
                   "the saved model is float32 either way.")
+distribution_flags.define_distribution_flags()
+tensorboard_flags.define_tensorboard_flag()
 flags.DEFINE_string("output_dir", None, "Folder for the fine-tuned teacher and metrics.json.")
 define_overwrite_flag()
 flags.mark_flag_as_required("output_dir")
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__, data_flags, distribution_flags, tensorboard_flags)
 
 
 def run(values):
-    """Fine-tunes and evaluates the teacher; returns the metrics dict it wrote."""
+    """Fine-tunes, evaluates and writes the teacher under `--distribution_strategy`; returns the
+    metrics dict it wrote."""
+    return distribution_flags.run_distributed(values, fine_tune_and_write)
+
+
+def fine_tune_and_write(values, output_dir, resumable=True):
+    """Fine-tunes the model the flags name and writes it to `output_dir`; returns the metrics.
+    (`resumable` is unused: fine-tuning keeps no training backup.)"""
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.training.outputs import write_model_folder
     from tfdistill.training import evaluation, finetune
 
     start = time.perf_counter()
-    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
+    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
+    log_dir = tensorboard_flags.log_dir(values, "finetune")
+    tensorboard_flags.check_log_dir(log_dir, output_dir)
     model_path = values.model or tfdistill.default_teacher_path()
     config = tfdistill.load_config(model_path)
     check_max_length(values.max_length, config.max_position_embeddings)
@@ -57,7 +70,7 @@ def run(values):
         model, tokenizer, data, max_length=values.max_length, epochs=values.epochs,
         batch_size=values.batch_size, learning_rate=values.learning_rate,
         warmup_fraction=values.warmup_fraction, weight_decay=values.weight_decay, seed=values.seed,
-        mixed_precision=values.mixed_precision)
+        mixed_precision=values.mixed_precision, callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
     total, non_embedding = finetune.count_params(model)
     metrics = {
         "model": model_path,
@@ -83,7 +96,3 @@ def run(values):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS, INPUT_ERRORS + (TypeError,))
-
-
-if __name__ == "__main__":
-    app.run(main)

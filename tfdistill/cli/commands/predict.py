@@ -3,15 +3,16 @@
 Prints one JSON object a line: the text, its predicted class and the probability of every class.
 
 Example:
-    python export/predict.py --model=runs/demo/export/distill_int8 --text="A gripping drama." --text="Dull."
-    python export/predict.py --model=runs/student --input_file=reviews.txt > predictions.jsonl
+    tfdistill predict --model=runs/demo/export/distill_int8 --text="A gripping drama." --text="Dull."
+    tfdistill predict --model=runs/student --input_file=reviews.txt > predictions.jsonl
 """
 
 import json
 import sys
 
-from absl import app, flags
+from absl import flags
 
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.script import run_or_exit
 
 flags.DEFINE_string("model", None, "A model package folder (model.tflite, run with LiteRT) or a Hugging "
@@ -21,6 +22,7 @@ flags.DEFINE_string("input_file", None, "A UTF-8 file with one text a line ('-':
 flags.DEFINE_integer("max_length", None, "Tokenized length for a Keras folder (default 128); a package's is fixed.")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__)
 
 
 def read_texts(values):
@@ -62,7 +64,3 @@ def run(values):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS)
-
-
-if __name__ == "__main__":
-    app.run(main)

@@ -1,34 +1,35 @@
-"""Prunes a trained student with tfmot magnitude pruning, guided by a teacher in the Distiller.
+r"""Prunes a trained student with tfmot magnitude pruning, guided by a teacher in the Distiller.
 
 The attention and feed-forward kernels are pruned to --target_sparsity (PolynomialDecay or
 ConstantSparsity) or to an N:M pattern (--m_by_n=2,4); the word-embedding table is pruned in
 row blocks too unless --noprune_embeddings, rows of tokens the training split never uses first
 (see tfdistill/compress/pruning.py for why). The
-student trains inside the Distiller with UpdatePruningStep (and PruningSummaries with
---tensorboard_dir), then the wrappers are stripped.
+student trains inside the Distiller with UpdatePruningStep (and, with --tensorboard_dir,
+PruningSummaries: the losses, metrics and each mask's sparsity in <dir>/prune), then the wrappers
+are stripped.
 
 Writes to --output_dir the pruned student as a Hugging Face-format folder, labels.txt and
 metrics.json (dense and pruned accuracy, sparsity per layer); prints the sparsity table.
 
 Example:
-    python recipes/prune.py --student=runs/student --output_dir=runs/student_pruned
-    python recipes/prune.py --student=runs/student --teacher=runs/teacher --m_by_n=2,4 \
+    tfdistill prune --student=runs/student --output_dir=runs/student_pruned
+    tfdistill prune --student=runs/student --teacher=runs/teacher --m_by_n=2,4 \
         --output_dir=runs/student_2to4
 """
 
 import time
 
-from absl import app, flags
+from absl import flags
 
-from tfdistill.cli import data_flags
-from tfdistill.training.classifier import load_classifier_and_data
-from tfdistill.training.outputs import write_model_folder
+from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
-from tfdistill.compress import cli as compress_cli
+from tfdistill.training.classifier import load_classifier_and_data
+from tfdistill.training.outputs import write_model_folder
 
-compress_cli.define_compress_flags(default_epochs=2, default_learning_rate=1e-4)
+compress_flags.define_compress_flags(default_epochs=2, default_learning_rate=1e-4)
 flags.DEFINE_float("target_sparsity", 0.5, "Final fraction of zeros in each pruned kernel (0 < s < 1).")
 flags.DEFINE_string("schedule", "polynomial_decay", "Pruning schedule: polynomial_decay (0 to the target "
                     "by --pruning_end) or constant (the target from the first step).")
@@ -40,8 +41,8 @@ flags.DEFINE_bool("unused_tokens_first", True, "Zero the embedding rows of token
 flags.DEFINE_float("pruning_end", 0.7, "Share of the training steps after which the target sparsity "
                    "is reached; the rest recovers accuracy at the final masks.")
 flags.DEFINE_integer("pruning_frequency", 20, "Steps between mask updates.")
-flags.DEFINE_string("tensorboard_dir", None, "TensorBoard folder for PruningSummaries (outside --output_dir).")
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, tensorboard_flags)
 
 
 def pruning_config(values, steps):
@@ -55,21 +56,28 @@ def pruning_config(values, steps):
 
 
 def run(values):
-    """Prunes, trains, strips, evaluates and writes the student; returns the metrics dict."""
+    """Prunes, trains, strips, evaluates and writes the student under `--distribution_strategy`;
+    returns the metrics dict."""
+    return distribution_flags.run_distributed(values, prune_and_write)
+
+
+def prune_and_write(values, output_dir, resumable=True):
+    """Prunes the student the flags name and writes it to `output_dir`; returns the metrics."""
     import tfdistill
     from tfdistill import compress
 
     start = time.perf_counter()
-    compress_cli.check_positive(values, "epochs", "batch_size", "max_length")
+    compress_flags.check_positive(values, "epochs", "batch_size", "max_length")
     pruning_config(values, steps=1000)  # every pruning flag is checked before any work
-    terms = compress_cli.loss_terms(values)
-    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
-    compress_cli.check_log_dir(values.tensorboard_dir, output_dir)
-    compress_cli.check_student_folder(values.student)
+    terms = compress_flags.loss_terms(values)
+    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
+    log_dir = tensorboard_flags.log_dir(values, "prune")
+    tensorboard_flags.check_log_dir(log_dir, output_dir)
+    compress_flags.check_student_folder(values.student)
     data = data_flags.load_data_from_flags(values)
     student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
-    teacher = compress_cli.load_teacher(values, student, data)
+    teacher = compress_flags.load_teacher(values, student, data)
     steps = values.epochs * -(-len(data.train) // values.batch_size)
     config = pruning_config(values, steps)
     used = None
@@ -78,18 +86,19 @@ def run(values):
     backup_dir = prepare_resumable_run(values, output_dir, data)
     pruned = compress.prune_student(student, config, used_token_ids=used)
 
+    # PruningSummaries (with `log_dir`) is a TensorBoard callback: it logs the losses and metrics too.
     result = compress.fit_student(
         pruned, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
         max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
-        seed=values.seed, log_dir=values.tensorboard_dir, backup_dir=backup_dir)
+        seed=values.seed, log_dir=log_dir, backup_dir=backup_dir if resumable else None)
     stripped = compress.strip_student(pruned)
     report = compress.weight_sparsity(stripped)
     targets = compress.pruning_targets(student, config.prune_embeddings)
     metrics = {
         "student_path": values.student, "teacher": values.teacher, "dataset": data.get_config(),
         "pruning": config.get_config(), "losses": terms if teacher is not None else ["hard_label"],
-        **compress_cli.accuracies(student, tokenizer, data, values.max_length, "dense"),
-        **compress_cli.accuracies(stripped, tokenizer, data, values.max_length, "pruned"),
+        **compress_flags.accuracies(student, tokenizer, data, values.max_length, "dense"),
+        **compress_flags.accuracies(stripped, tokenizer, data, values.max_length, "pruned"),
         "sparsity_per_layer": {name: row["sparsity"] for name, row in report.items()},
         "pruned_layers_sparsity": compress.overall_sparsity(report, targets),
         "kernel_sparsity": compress.overall_sparsity(report, [n for n, r in targets.items() if r != "embedding"]),
@@ -108,7 +117,3 @@ def run(values):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS)
-
-
-if __name__ == "__main__":
-    app.run(main)

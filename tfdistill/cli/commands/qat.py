@@ -1,56 +1,65 @@
-"""Quantization-aware training of a trained student, guided by a teacher in the Distiller.
+r"""Quantization-aware training of a trained student, guided by a teacher in the Distiller.
 
 Every layer of the student is annotated for tfmot QAT (see tfdistill/compress/quantization.py),
 the quantizer ranges are calibrated on --calibration_steps training batches, then the QAT student
-trains inside the Distiller. With --preserve_sparsity (for students from recipes/prune.py) the
+trains inside the Distiller. With --preserve_sparsity (for students from `tfdistill prune`) the
 prune-preserving scheme keeps every pruned zero through QAT.
 
 Writes to --output_dir: qat_model.h5 (the QAT model; export it with
-`export/to_tflite.py --mode=qat`), the QAT-trained float weights as a Hugging Face-format folder,
+`tfdistill export --mode=qat`), the QAT-trained float weights as a Hugging Face-format folder,
 labels.txt and metrics.json (float, calibrated and trained QAT accuracy; sparsity before and
 after).
 
 Example:
-    python recipes/qat.py --student=runs/student --output_dir=runs/student_qat
-    python recipes/qat.py --student=runs/student_pruned --preserve_sparsity \
+    tfdistill qat --student=runs/student --output_dir=runs/student_qat
+    tfdistill qat --student=runs/student_pruned --preserve_sparsity \
         --teacher=runs/teacher --output_dir=runs/student_pqat
 """
 
 import os
 import time
 
-from absl import app, flags, logging
+from absl import flags, logging
 
-from tfdistill.cli import data_flags
-from tfdistill.training.classifier import load_classifier_and_data
-from tfdistill.training.outputs import write_model_folder
+from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
-from tfdistill.compress import cli as compress_cli
+from tfdistill.training.classifier import load_classifier_and_data
+from tfdistill.training.outputs import write_model_folder
 
 QAT_MODEL_FILE = "qat_model.h5"
 # A student this sparse was pruned: QAT without --preserve_sparsity would undo it.
 SPARSE = 0.2
 
-compress_cli.define_compress_flags(default_epochs=1, default_learning_rate=5e-5)
+compress_flags.define_compress_flags(default_epochs=1, default_learning_rate=5e-5)
 flags.DEFINE_integer("calibration_steps", 20, "Training batches that set the quantizer ranges before "
                      "QAT starts (0: keep tfmot's initial [-6, 6] ranges).")
 flags.DEFINE_bool("preserve_sparsity", False, "Keep the student's zeros through QAT (tfmot's "
                   "prune-preserving scheme); use it for pruned students.")
 flags.DEFINE_bool("quantize_embeddings", True, "Fake-quantize the embedding tables during QAT.")
 FLAGS = flags.FLAGS
+list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, tensorboard_flags)
 
 
 def run(values):
-    """Quantizes, calibrates, trains, evaluates and writes the QAT student; returns the metrics."""
+    """Quantizes, calibrates, trains, evaluates and writes the QAT student under
+    `--distribution_strategy`; returns the metrics."""
+    return distribution_flags.run_distributed(values, qat_and_write)
+
+
+def qat_and_write(values, output_dir, resumable=True):
+    """Trains the QAT student the flags describe and writes it to `output_dir`; returns the metrics."""
     start = time.perf_counter()
-    compress_cli.check_positive(values, "epochs", "batch_size", "max_length")
+    compress_flags.check_positive(values, "epochs", "batch_size", "max_length")
     if values.calibration_steps < 0:
         raise ValueError(f"--calibration_steps must be >= 0, got {values.calibration_steps}.")
-    terms = compress_cli.loss_terms(values)
-    output_dir = check_output_dir(values.output_dir, input_paths(values), values.overwrite)
-    compress_cli.check_student_folder(values.student)
+    terms = compress_flags.loss_terms(values)
+    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
+    log_dir = tensorboard_flags.log_dir(values, "qat")
+    tensorboard_flags.check_log_dir(log_dir, output_dir)
+    compress_flags.check_student_folder(values.student)
     import tfdistill
     from tfdistill import compress
     from tfdistill.data.pipeline import make_tf_dataset
@@ -58,7 +67,7 @@ def run(values):
     data = data_flags.load_data_from_flags(values)
     student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
-    teacher = compress_cli.load_teacher(values, student, data)
+    teacher = compress_flags.load_teacher(values, student, data)
     backup_dir = prepare_resumable_run(values, output_dir, data)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
                                     quantize_embeddings=values.quantize_embeddings)
@@ -70,17 +79,18 @@ def run(values):
                "losses": terms if teacher is not None else ["hard_label"],
                "preserve_sparsity": values.preserve_sparsity, "calibration_steps": values.calibration_steps,
                "quantization_plan": compress.quantization_plan(student, values.quantize_embeddings),
-               **compress_cli.accuracies(student, tokenizer, data, values.max_length, "float")}
+               **compress_flags.accuracies(student, tokenizer, data, values.max_length, "float")}
     if values.calibration_steps:
         train = make_tf_dataset(data.train, tokenizer, values.max_length, values.batch_size, shuffle=True,
                                 seed=values.seed)
         compress.calibrate_ranges(qat, train, steps=values.calibration_steps)
-    metrics.update(compress_cli.accuracies(qat, tokenizer, data, values.max_length, "qat_before_training"))
+    metrics.update(compress_flags.accuracies(qat, tokenizer, data, values.max_length, "qat_before_training"))
     result = compress.fit_student(
         qat, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
         max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
-        seed=values.seed, backup_dir=backup_dir)
-    metrics.update(compress_cli.accuracies(qat, tokenizer, data, values.max_length, "qat"))
+        seed=values.seed, backup_dir=backup_dir if resumable else None,
+        callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
+    metrics.update(compress_flags.accuracies(qat, tokenizer, data, values.max_length, "qat"))
     sparsity = {"before": sparsity_before, "after": compress.weight_sparsity(qat)}
     metrics["sparsity_per_layer"] = {when: {name: row["sparsity"] for name, row in report.items()}
                                      for when, report in sparsity.items()}
@@ -99,7 +109,3 @@ def run(values):
 def main(argv):
     del argv
     run_or_exit(run, FLAGS)
-
-
-if __name__ == "__main__":
-    app.run(main)
