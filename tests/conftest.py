@@ -20,3 +20,13 @@ def teacher_path():
     import tfdistill
 
     return tfdistill.default_teacher_path()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(file_path, parent):
+    """`--doctest-modules` (setup.cfg) is for tfdistill's docstrings: the scripts and tests here
+    are not imported a second time as doctest modules."""
+    from _pytest.doctest import DoctestModule
+
+    collectors = yield
+    return [collector for collector in collectors if not isinstance(collector, DoctestModule)]

@@ -42,8 +42,12 @@ NUM_SNIPPETS = 1000
 NUM_SNIPPET_PAIRS = 60
 PERCENTILES = (50, 90)
 
-flags.DEFINE_string("output_dir", DEFAULT_OUTPUT_DIR, "Folder for the two fixture files.")
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defined only when run as a script: tests import this module next to other flag owners."""
+    flags.DEFINE_string("output_dir", DEFAULT_OUTPUT_DIR, "Folder for the two fixture files.")
 
 _LONG_REVIEW = (
     "An overlong, self-indulgent and yet strangely moving epic that wanders through three "
@@ -247,4 +251,5 @@ def main(argv):
 
 if __name__ == "__main__":
     sys.path.insert(0, ROOT)
+    define_flags()
     app.run(main)

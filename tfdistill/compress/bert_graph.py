@@ -30,9 +30,12 @@ class CompressedBert(keras.Model):
         bert_config: `BertConfig` or its dict, optional (set it as an attribute otherwise).
 
     Example:
-    >>> student = tfdistill.build_bert(config)  # doctest: +SKIP
-    >>> clone = as_compressed_bert(keras.models.clone_model(student), student.bert_config)  # doctest: +SKIP
-    >>> clone({"input_ids": ids, "attention_mask": mask})["logits"]  # doctest: +SKIP
+    >>> import numpy as np
+    >>> with keras.utils.custom_object_scope(custom_objects()):
+    ...     clone = as_compressed_bert(keras.models.clone_model(student), student.bert_config)
+    >>> ids = np.ones((1, 8), "int32")
+    >>> clone({"input_ids": ids, "attention_mask": ids})["logits"].shape  # no token_type_ids needed
+    TensorShape([1, 2])
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
@@ -74,7 +77,11 @@ def as_compressed_bert(model, bert_config):
         `CompressedBert` (the same object if it already is one; its `bert_config` is set).
 
     Example:
-    >>> stripped = as_compressed_bert(tfmot.sparsity.keras.strip_pruning(pruned), config)  # doctest: +SKIP
+    >>> import tensorflow_model_optimization as tfmot
+    >>> with keras.utils.custom_object_scope(custom_objects()):
+    ...     stripped = as_compressed_bert(tfmot.sparsity.keras.strip_pruning(pruned), pruned.bert_config)
+    >>> type(stripped).__name__, stripped.bert_config.num_layers
+    ('CompressedBert', 2)
     """
     if not isinstance(model, CompressedBert):
         model = CompressedBert(inputs=model.input, outputs=model.output, name=model.name)
@@ -98,9 +105,11 @@ def clone_bert(model, clone_function=None):
         `CompressedBert` with `model.bert_config`.
 
     Example:
-    >>> copy = clone_bert(student)  # doctest: +SKIP
-    >>> copy.get_layer("pooler") is student.get_layer("pooler")  # doctest: +SKIP
+    >>> copy = clone_bert(student)
+    >>> copy.get_layer("pooler") is student.get_layer("pooler")
     False
+    >>> all((a == b).all() for a, b in zip(copy.get_weights(), student.get_weights()))
+    True
     """
     bert_config = bert_config_of(model)
     with keras.utils.custom_object_scope(custom_objects()):
@@ -115,8 +124,10 @@ def custom_objects():
     """Returns the custom Keras objects a (compressed) BERT graph needs to deserialise.
 
     Example:
-    >>> with keras.utils.custom_object_scope(custom_objects()):  # doctest: +SKIP
+    >>> with keras.utils.custom_object_scope(custom_objects()):
     ...     clone = keras.models.clone_model(student)
+    >>> "CompressedBert" in custom_objects(), len(clone.layers) == len(student.layers)
+    (True, True)
     """
     return dict(CUSTOM_OBJECTS, CompressedBert=CompressedBert)
 
@@ -125,7 +136,8 @@ def short_weight_name(variable):
     """Returns a variable's name without scopes and suffix: `"kernel"` for `"quant_x/kernel:0"`.
 
     Example:
-    >>> short_weight_name(tf.Variable(1.0, name="layer_0_query/kernel"))  # doctest: +SKIP
+    >>> import tensorflow as tf
+    >>> short_weight_name(tf.Variable(1.0, name="layer_0_query/kernel"))
     'kernel'
     """
     return variable.name.split("/")[-1].split(":")[0]
@@ -145,8 +157,12 @@ def bert_config_of(model):
             model, a subclassed model, or a model not built by `tfdistill.build_bert`).
 
     Example:
-    >>> bert_config_of(tfdistill.build_bert(config)).num_layers  # doctest: +SKIP
+    >>> bert_config_of(student).num_layers
     2
+    >>> bert_config_of(keras.Sequential([keras.layers.Dense(2)]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Model 'sequential...' is a subclassed model; ...
     """
     if not isinstance(model, keras.Model):
         raise ValueError(

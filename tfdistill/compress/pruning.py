@@ -53,8 +53,9 @@ def pruning_targets(model, prune_embeddings=True):
             not a Dense layer).
 
     Example:
-    >>> sorted(pruning_targets(tfdistill.build_bert(config)))[:2]  # doctest: +SKIP
-    ['layer_0_attention_output', 'layer_0_intermediate']
+    >>> targets = pruning_targets(student)
+    >>> sorted(targets)[:2], targets["word_embeddings"], len(targets)
+    (['layer_0_attention_output', 'layer_0_intermediate'], 'embedding', 13)
     """
     config = bert_config_of(model)
     targets = {}
@@ -89,7 +90,7 @@ def check_prunable(model):
         ValueError: names every unsupported layer and the fix.
 
     Example:
-    >>> check_prunable(tfdistill.build_bert(config))  # doctest: +SKIP
+    >>> check_prunable(student)
     """
     from tensorflow_model_optimization.python.core.sparsity.keras.prune_registry import PruneRegistry
 
@@ -115,7 +116,11 @@ def check_m_by_n(model, targets, m_by_n):
         ValueError: names the kernel and its input width.
 
     Example:
-    >>> check_m_by_n(student, pruning_targets(student), (2, 4))  # doctest: +SKIP
+    >>> check_m_by_n(student, pruning_targets(student), (2, 4))
+    >>> check_m_by_n(student, pruning_targets(student), (2, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: m_by_n=(2, 3) does not fit kernel 'layer_0_query': its input width 16 is not a multiple of 3. ...
     """
     _, n = m_by_n
     for name, role in targets.items():
@@ -152,9 +157,14 @@ def prune_student(model, config, used_token_ids=None):
             `config.m_by_n` does not divide a kernel.
 
     Example:
-    >>> pruned = prune_student(student, PruningConfig(target_sparsity=0.5, end_step=600))  # doctest: +SKIP
-    >>> logits_model(pruned).fit(train, epochs=2, callbacks=pruning_callbacks())  # doctest: +SKIP
-    >>> student = strip_student(pruned)  # doctest: +SKIP
+    >>> pruned = prune_student(student, PruningConfig(target_sparsity=0.5, end_step=600))
+    >>> pruned.get_layer("prune_low_magnitude_layer_0_query").__class__.__name__
+    'PruneLowMagnitude'
+    >>> from tfdistill.models.bert.bert_model import logits_model
+    >>> classifier = logits_model(pruned)
+    >>> classifier.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    >>> classifier.fit(train, epochs=2, callbacks=pruning_callbacks())  # doctest: +SKIP
+    >>> student = strip_student(pruned)
     """
     import tensorflow_model_optimization as tfmot
 
@@ -210,8 +220,13 @@ def training_token_ids(tokenizer, split, max_length):
         int64 numpy array.
 
     Example:
-    >>> ids = training_token_ids(tokenizer, data.train, 64)  # doctest: +SKIP
-    >>> prune_student(student, config, used_token_ids=ids)  # doctest: +SKIP
+    >>> ids = training_token_ids(tokenizer, data.train, 16)
+    >>> ids.tolist()[:8], len(ids), tokenizer.vocab_size
+    ([0, 2, 3, 5, 6, 7, 8, 9], 21, 23)
+    >>> pruned = prune_student(student, PruningConfig(), used_token_ids=ids)
+    >>> table = pruned.get_layer("prune_low_magnitude_word_embeddings").layer.embeddings.numpy()
+    >>> bool((table[[1, 4]] == 0).all()), bool((table[ids] != 0).any(axis=1).all())  # [UNK], [MASK]: zeroed
+    (True, True)
     """
     return np.unique(tokenizer(split.texts, split.text_pairs, max_length=max_length)["input_ids"]).astype(np.int64)
 
@@ -252,6 +267,8 @@ def pruning_callbacks(log_dir=None):
         ValueError: `log_dir` is set but TensorBoard is not installed.
 
     Example:
+    >>> [type(callback).__name__ for callback in pruning_callbacks("runs/prune/logs")]
+    ['UpdatePruningStep', 'PruningSummaries']
     >>> distiller.fit(train, epochs=2, callbacks=pruning_callbacks("runs/prune/logs"))  # doctest: +SKIP
     """
     import tensorflow_model_optimization as tfmot
@@ -275,8 +292,8 @@ def is_pruned(model):
     """Returns whether `model` holds `PruneLowMagnitude` wrappers (at any depth).
 
     Example:
-    >>> is_pruned(prune_student(student, PruningConfig()))  # doctest: +SKIP
-    True
+    >>> is_pruned(pruned), is_pruned(student)
+    (True, False)
     """
     from tensorflow_model_optimization.python.core.sparsity.keras import pruning_wrapper
 
@@ -295,9 +312,10 @@ def strip_student(model):
         behaviour), so it shares weights with `model`.
 
     Example:
-    >>> stripped = strip_student(pruned)  # doctest: +SKIP
-    >>> weight_sparsity(stripped)["layer_0_query"]  # doctest: +SKIP
-    0.5
+    >>> from tfdistill.compress.report import weight_sparsity
+    >>> stripped = strip_student(pruned)
+    >>> is_pruned(stripped), weight_sparsity(stripped)["layer_0_query"]["sparsity"]
+    (False, 0.5)
     """
     import tensorflow_model_optimization as tfmot
 

@@ -106,8 +106,10 @@ class PruningConfig:
         """Returns the tfmot `PruningSchedule` (to `target_sparsity`, default the config's).
 
         Example:
-        >>> PruningConfig(end_step=100).make_schedule()  # doctest: +SKIP
-        <...PolynomialDecay object ...>
+        >>> type(PruningConfig(end_step=100).make_schedule()).__name__
+        'PolynomialDecay'
+        >>> PruningConfig(schedule="constant").make_schedule(0.3).get_config()["config"]["target_sparsity"]
+        0.3
         """
         import tensorflow_model_optimization as tfmot
 

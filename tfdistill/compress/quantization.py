@@ -88,9 +88,9 @@ def quantization_plan(model, quantize_embeddings=True, custom_configs=None):
         ValueError: a layer has no rule and no custom config (names the layer and the fix).
 
     Example:
-    >>> plan = quantization_plan(tfdistill.build_bert(config))  # doctest: +SKIP
-    >>> plan["layer_0_query"], plan["attention_mask_bias"]  # doctest: +SKIP
-    ('default_8bit', 'skipped (reads int32 input)')
+    >>> plan = quantization_plan(student)
+    >>> plan["layer_0_query"], plan["attention_mask_bias"], plan["word_embeddings"]
+    ('default_8bit', 'skipped (reads int32 input)', 'table')
     """
     custom_configs = custom_configs or {}
     plan, unknown = {}, []
@@ -121,8 +121,11 @@ def quantization_scope():
     """Returns a `quantize_scope` knowing the BERT layers, tfdistill's configs and tfmot's.
 
     Example:
-    >>> with quantization_scope():  # doctest: +SKIP
-    ...     model = keras.models.load_model("qat.h5")
+    >>> config = keras.layers.serialize(qat.get_layer("quant_layer_0_query"))
+    >>> with quantization_scope():
+    ...     layer = keras.layers.deserialize(config)
+    >>> type(layer).__name__, type(layer.quantize_config).__name__
+    ('QuantizeWrapperV2', 'Default8BitQuantizeConfig')
     """
     import tensorflow_model_optimization as tfmot
     from tfdistill.compress import quantize_configs
@@ -149,9 +152,21 @@ def quantize_student(model, preserve_sparsity=False, quantize_embeddings=True, c
         ValueError: not a tf-keras BERT student, still wrapped, or a layer has no rule.
 
     Example:
-    >>> qat = quantize_student(student)  # doctest: +SKIP
-    >>> calibrate_ranges(qat, train.take(20))  # doctest: +SKIP
-    >>> Distiller(student=qat, teacher=teacher, losses=[LogitKD()]).fit(train)  # doctest: +SKIP
+    A pruned student keeps its zeros (a dense one: `quantize_student(student)`):
+
+    >>> from tfdistill.compress.calibration import calibrate_ranges
+    >>> from tfdistill.compress.pruning import strip_student
+    >>> from tfdistill.compress.report import weight_sparsity
+    >>> from tfdistill.distill.distiller import Distiller
+    >>> qat = quantize_student(strip_student(pruned), preserve_sparsity=True)
+    >>> qat.get_layer("quant_layer_0_query").__class__.__name__
+    'QuantizeWrapperV2'
+    >>> report = calibrate_ranges(qat, train, steps=2)
+    >>> weight_sparsity(qat)["layer_0_query"]["sparsity"]
+    0.5
+    >>> distiller = Distiller(student=qat, teacher=teacher, losses=["logit_kd"])
+    >>> distiller.compile(optimizer="adam")
+    >>> history = distiller.fit(train, epochs=2)  # doctest: +SKIP
     """
     import tensorflow_model_optimization as tfmot
     from tfdistill.compress import quantize_configs
@@ -213,8 +228,8 @@ def is_quantized(model):
     """Returns whether `model` holds tfmot quantization wrappers.
 
     Example:
-    >>> is_quantized(quantize_student(student))  # doctest: +SKIP
-    True
+    >>> is_quantized(qat), is_quantized(student)
+    (True, False)
     """
     import tensorflow_model_optimization as tfmot
 
@@ -246,8 +261,11 @@ def save_quantized(model, path, weights_only=False):
             extension.
 
     Example:
-    >>> save_quantized(qat, "runs/qat/qat_model.h5")  # doctest: +SKIP
-    >>> qat = load_quantized("runs/qat/qat_model.h5")  # doctest: +SKIP
+    >>> save_quantized(qat, "runs/qat/qat_model.h5")
+    >>> save_quantized(qat, "runs/qat/qat_model.keras")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Cannot save or load a QAT model as 'runs/qat/qat_model.keras': ...
     """
     path = _check_save_path(path)
     with atomic.atomic_path(path) as tmp, quantization_scope():
@@ -279,7 +297,14 @@ def load_quantized(path, weights_into=None):
             Python code would run on loading), or a model that is not a tfdistill BERT.
 
     Example:
-    >>> qat = load_quantized("runs/qat/qat_model.h5")  # doctest: +SKIP
+    >>> import numpy as np
+    >>> save_quantized(qat, "runs/qat/qat_model.h5")
+    >>> copy = load_quantized("runs/qat/qat_model.h5")
+    >>> type(copy).__name__, is_quantized(copy)
+    ('CompressedBert', True)
+    >>> save_quantized(qat, "runs/qat/qat_weights.h5", weights_only=True)
+    >>> load_quantized("runs/qat/qat_weights.h5", weights_into=copy) is copy
+    True
     """
     import h5py
     from tf_keras.src.saving.serialization_lib import SafeModeScope

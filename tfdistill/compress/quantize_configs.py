@@ -83,8 +83,10 @@ class OutputQuantizeConfig(_NoWeightsOrActivations):
     """Quantizes only a layer's output (8-bit, asymmetric, moving-average range).
 
     Example:
-    >>> tfmot.quantization.keras.quantize_annotate_layer(  # doctest: +SKIP
+    >>> annotated = tfmot.quantization.keras.quantize_annotate_layer(
     ...     keras.layers.LayerNormalization(), OutputQuantizeConfig())
+    >>> type(annotated).__name__, len(OutputQuantizeConfig().get_output_quantizers(annotated.layer))
+    ('QuantizeAnnotate', 1)
     """
 
     def get_output_quantizers(self, layer):
@@ -96,7 +98,10 @@ class NoOpQuantizeConfig(_NoWeightsOrActivations):
     """Quantizes nothing: the layer passes its input's quantization through.
 
     Example:
-    >>> tfmot.quantization.keras.quantize_annotate_layer(SplitHeads(4), NoOpQuantizeConfig())  # doctest: +SKIP
+    >>> from tfdistill.models.bert.bert_layers import SplitHeads
+    >>> annotated = tfmot.quantization.keras.quantize_annotate_layer(SplitHeads(4), NoOpQuantizeConfig())
+    >>> NoOpQuantizeConfig().get_output_quantizers(annotated.layer)
+    []
     """
 
     def get_output_quantizers(self, layer):
@@ -114,8 +119,10 @@ class TableQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
             sparsity mask is read when the wrapper is built).
 
     Example:
-    >>> wrapper = tfmot.quantization.keras.QuantizeWrapperV2(  # doctest: +SKIP
-    ...     keras.layers.Embedding(30522, 128), TableQuantizeConfig())
+    >>> wrapper = tfmot.quantization.keras.QuantizeWrapperV2(
+    ...     keras.layers.Embedding(100, 8), TableQuantizeConfig())
+    >>> wrapper(tf.constant([[1, 2]])).shape
+    TensorShape([1, 2, 8])
     """
 
     def __init__(self, quantize_output=False, preserve_sparsity=False):
@@ -188,7 +195,10 @@ class ScoresQuantizeConfig(_NoWeightsOrActivations):
         margin: float > 0, see `MaskedScoresQuantizer`.
 
     Example:
-    >>> tfmot.quantization.keras.quantize_annotate_layer(AttentionScores(), ScoresQuantizeConfig())  # doctest: +SKIP
+    >>> from tfdistill.models.bert.bert_layers import AttentionScores
+    >>> annotated = tfmot.quantization.keras.quantize_annotate_layer(AttentionScores(), ScoresQuantizeConfig())
+    >>> [type(q).__name__ for q in ScoresQuantizeConfig().get_output_quantizers(annotated.layer)]
+    ['MaskedScoresQuantizer']
     """
 
     def __init__(self, margin=SCORES_MARGIN):

@@ -30,9 +30,10 @@ def weight_sparsity(model):
         several counted weights (none in BERT) sum them.
 
     Example:
-    >>> report = weight_sparsity(strip_student(pruned))  # doctest: +SKIP
-    >>> report["layer_0_query"]["sparsity"]  # doctest: +SKIP
-    0.5
+    >>> from tfdistill.compress.pruning import strip_student
+    >>> report = weight_sparsity(strip_student(pruned))
+    >>> report["layer_0_query"], report["pooler"]
+    ({'sparsity': 0.5, 'params': 256}, {'sparsity': 0.0, 'params': 256})
     """
     report = {}
     for layer in model.layers:
@@ -81,8 +82,13 @@ def tflite_weight_sparsity(flatbuffer, min_params=1024):
         dict `{tensor_name: {"sparsity": float, "params": int, "dtype": str}}`.
 
     Example:
-    >>> tflite_weight_sparsity(open("student_int8.tflite", "rb").read())  # doctest: +SKIP
-    {'bert/layer_0_query/MatMul': {'sparsity': 0.5, 'params': 16384, 'dtype': 'int8'}, ...}
+    >>> from tfdistill.compress.pruning import strip_student
+    >>> from tfdistill.export.exporter import calibration_data, to_flatbuffer
+    >>> representative = calibration_data("int8", data.train, tokenizer, 16, 16)
+    >>> int8 = to_flatbuffer(strip_student(pruned), "int8", 16, representative)
+    >>> report = tflite_weight_sparsity(int8, min_params=256)  # the tiny kernels have 256
+    >>> report["student/layer_0_query/Tensordot/MatMul"]
+    {'sparsity': 0.5, 'params': 256, 'dtype': 'int8'}
     """
     from ai_edge_litert.interpreter import Interpreter
 

@@ -6,9 +6,12 @@ Reading a dataset or tokenizing does not import TensorFlow; only `make_tf_datase
 Example:
 >>> import tfdistill
 >>> from tfdistill import data
->>> splits = data.load("rotten_tomatoes")
+>>> splits = data.load("rotten_tomatoes", max_examples=2000)  # 2,000 of each split
 >>> tokenizer = data.Tokenizer.from_pretrained(tfdistill.default_teacher_path())
->>> train = data.make_tf_dataset(splits.train, tokenizer, 128, 32, shuffle=True)
+>>> train = data.make_tf_dataset(splits.train, tokenizer, 128, 32, shuffle=True)  # length-bucketed
+>>> features, labels = next(iter(train))
+>>> sorted(features), labels.shape
+(['attention_mask', 'input_ids', 'token_type_ids'], TensorShape([32]))
 """
 
 from tfdistill.data.datasets import Split, TextClassificationData, load

@@ -90,7 +90,7 @@ def make_tf_dataset(split, tokenizer, max_length, batch_size, shuffle=False, see
     >>> import tfdistill
     >>> from tfdistill import data
     >>> tokenizer = tfdistill.Tokenizer.from_pretrained(tfdistill.default_teacher_path())
-    >>> splits = data.load("rotten_tomatoes")
+    >>> splits = data.load("rotten_tomatoes", max_examples=2000)
     >>> train = data.make_tf_dataset(splits.train, tokenizer, 64, 32, shuffle=True,
     ...                              bucket_by_length=False)
     >>> features, labels = next(iter(train))

@@ -347,8 +347,10 @@ class Tokenizer:
             str, the folder.
 
         Example:
-        >>> tokenizer.save_pretrained("runs/student")  # doctest: +SKIP
+        >>> tokenizer.save_pretrained("runs/student")
         'runs/student'
+        >>> Tokenizer.from_pretrained("runs/student").vocab == tokenizer.vocab
+        True
         """
         folder = os.fspath(folder)
         os.makedirs(folder, exist_ok=True)

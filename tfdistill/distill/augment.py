@@ -25,8 +25,13 @@ class EmbeddingNeighbourAugmenter:
         seed: int.
 
     Example:
-    >>> augmenter = EmbeddingNeighbourAugmenter(tokenizer.vocab, teacher_word_table)  # doctest: +SKIP
-    >>> augmenter.augment_split(data.train, copies=2)  # doctest: +SKIP
+    >>> word_table = teacher.get_layer("word_embeddings").get_weights()[0]
+    >>> augmenter = EmbeddingNeighbourAugmenter(tokenizer.vocab, word_table, replace_probability=0.5)
+    >>> extra = augmenter.augment_split(data.train, copies=2)
+    >>> len(data.train), len(extra), set(extra.labels.tolist())
+    (64, 128, {-1})
+    >>> data.train.texts[0], extra.texts[0]
+    ('superb fun fine dull good bad good awful the superb', 'superb a bad dull good bad good awful the superb')
     """
 
     def __init__(self, vocab, embeddings, num_neighbours=10, replace_probability=0.3, seed=0):

@@ -32,9 +32,11 @@ def block_scores(teacher, blocks, data=None, batch_size=32):
         ValueError: `data` lacks `input_ids`/`attention_mask` or holds no examples.
 
     Example:
-    >>> scores = block_scores(teacher, [0, 2], data)  # doctest: +SKIP
-    >>> scores[0][0].shape  # one score per head  # doctest: +SKIP
-    (12,)
+    >>> scores = block_scores(teacher, [0, 2], features)
+    >>> sorted(scores), scores[0][0].shape, scores[0][1].shape  # a score per head, per unit
+    ([0, 2], (4,), (64,))
+    >>> block_scores(teacher, [0])[0][0].shape  # from the weights alone
+    (4,)
     """
     blocks = sorted(set(blocks))
     if data is None:

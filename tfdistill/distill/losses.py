@@ -7,6 +7,8 @@ Terms read the standard output dict both models produce (see `build_bert`): `log
 
 Example:
 >>> terms = [get("logit_kd"), get({"loss": "hidden_mse", "weight": 1.0, "layer_map": "last"})]
+>>> [(term.name, term.weight) for term in terms]
+[('logit_kd', 1.0), ('hidden_mse', 1.0)]
 """
 
 import collections

@@ -53,10 +53,12 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
             unknown `embedding_init`, `"copy"` at a different width, or an invalid shape.
 
     Example:
-    >>> student = student_from_teacher(teacher, num_layers=4)  # doctest: +SKIP
-    >>> pruned = student_from_teacher(teacher, num_layers=4, num_heads=6,
-    ...                               intermediate_size=384)  # doctest: +SKIP
-    >>> narrow = student_from_teacher(teacher, num_layers=4, hidden_size=192)  # doctest: +SKIP
+    >>> student = student_from_teacher(teacher, num_layers=2)  # the teacher has 4 blocks of width 32
+    >>> pruned = student_from_teacher(teacher, num_layers=2, num_heads=2, intermediate_size=32)
+    >>> narrow = student_from_teacher(teacher, num_layers=2, hidden_size=16)
+    >>> [(m.bert_config.hidden_size, m.bert_config.num_heads, m.bert_config.intermediate_size)
+    ...  for m in (student, pruned, narrow)]
+    [(32, 4, 64), (32, 2, 32), (16, 4, 64)]
     """
     teacher_config = teacher if isinstance(teacher, BertConfig) else teacher.bert_config
     config = student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size, head_size)

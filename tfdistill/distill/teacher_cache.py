@@ -13,9 +13,16 @@ length and the precision, so the pipeline's distill, prune and QAT stages (one t
 training split) run the teacher over it once.
 
 Example:
->>> if cacheable(terms, teacher_adapter):  # doctest: +SKIP
-...     logits = TeacherLogits(teacher, tokenizer, 64)(split)
-...     train = with_teacher_logits(split, logits, lambda s: make_tf_dataset(s, tokenizer, 64, 32, shuffle=True))
+>>> from tfdistill.data import make_tf_dataset
+>>> from tfdistill.distill.losses import get
+>>> from tfdistill.distill.teachers import as_teacher
+>>> terms, split = [get("logit_kd"), get("hard_label")], data.train
+>>> if cacheable(terms, as_teacher(teacher)):
+...     logits = TeacherLogits(teacher, tokenizer, 16)(split)
+...     train = with_teacher_logits(split, logits, lambda s: make_tf_dataset(s, tokenizer, 16, 8, shuffle=True))
+>>> features, labels = next(iter(train))
+>>> features[FEATURE].shape, labels.shape
+(TensorShape([8, 2]), TensorShape([8]))
 """
 
 import collections
@@ -65,8 +72,12 @@ def cacheable(terms, teacher):
         teacher: a `tfdistill.distill.teachers.Teacher` adapter.
 
     Example:
-    >>> cacheable([get("logit_kd"), get("hard_label")], as_teacher(teacher))  # doctest: +SKIP
+    >>> from tfdistill.distill.losses import get
+    >>> from tfdistill.distill.teachers import as_teacher
+    >>> cacheable([get("logit_kd"), get("hard_label")], as_teacher(teacher))
     True
+    >>> cacheable([get("logit_kd"), get("hidden_mse")], as_teacher(teacher))
+    False
     """
     return "logits" in teacher.provides and all(set(term.requires) <= {"logits"} for term in terms)
 
@@ -86,9 +97,9 @@ class TeacherLogits:
         batch_size: int, inference batch size.
 
     Example:
-    >>> logits = TeacherLogits(teacher, tokenizer, 64)(data.train)  # doctest: +SKIP
-    >>> logits.shape  # doctest: +SKIP
-    (10242, 2)
+    >>> logits = TeacherLogits(teacher, tokenizer, 16)(data.train)
+    >>> logits.shape, logits.dtype
+    ((64, 2), dtype('float32'))
     """
 
     def __init__(self, teacher, tokenizer, max_length, key=None, batch_size=INFERENCE_BATCH):
@@ -147,7 +158,13 @@ def with_teacher_logits(split, logits, make_dataset):
         ValueError: `logits` does not have one row per example.
 
     Example:
-    >>> train = with_teacher_logits(data.train, logits, lambda s: make_tf_dataset(s, tok, 64, 32))  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from tfdistill.data import make_tf_dataset
+    >>> logits = np.zeros((len(data.train), 2), np.float32)  # TeacherLogits(teacher, tokenizer, 16)(data.train)
+    >>> train = with_teacher_logits(data.train, logits, lambda s: make_tf_dataset(s, tokenizer, 16, 8))
+    >>> features, labels = next(iter(train))
+    >>> sorted(features), labels.numpy().tolist() == data.train.labels[:8].tolist()
+    (['attention_mask', 'input_ids', 'teacher_logits', 'token_type_ids'], True)
     """
     import tensorflow as tf
 
@@ -170,7 +187,9 @@ def weights_key(model):
     further) gets a new key, so stale logits are never reused.
 
     Example:
-    >>> key = weights_key(teacher)  # doctest: +SKIP
+    >>> key = weights_key(teacher)
+    >>> len(key), key == weights_key(teacher), key == weights_key(student)
+    (32, True, False)
     """
     digest = hashlib.blake2b(digest_size=16)
     for weight in model.weights:

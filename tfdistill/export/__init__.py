@@ -6,12 +6,14 @@ benchmark's per-configuration subprocesses stay small and their peak RSS is the 
 
 Example:
 >>> from tfdistill import export
->>> result = export.export_tflite(student, "runs/student_int8", mode="int8", seq_len=64,
+>>> result = export.export_tflite(student, "runs/student_int8", mode="int8", seq_len=16,
 ...                               tokenizer=tokenizer, representative_split=data.train,
 ...                               validation_split=data.validation,
-...                               test_split=data.test)  # doctest: +SKIP
->>> export.evaluate_tflite(result.tflite_path, tokenizer, data.test).accuracy  # doctest: +SKIP
-0.74
+...                               test_split=data.test)
+>>> result.tflite_path, result.card["mode"], result.card["validation"]["agreement"] >= 0.97
+('runs/student_int8/model.tflite', 'int8', True)
+>>> export.evaluate_tflite(result.tflite_path, tokenizer, data.test).accuracy == result.card["accuracy"]
+True
 """
 
 from tfdistill.utils.lazy import lazy_attributes

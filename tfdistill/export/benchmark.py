@@ -72,8 +72,9 @@ def measure(model, threads=1, xnnpack=True, num_runs=50, warmup_runs=5, seed=0):
         `BenchmarkResult`.
 
     Example:
-    >>> measure("runs/student_int8/model.tflite", threads=1).p50_us  # doctest: +SKIP
-    132.4
+    >>> result = measure(package_dir, threads=1, num_runs=5)  # or its model.tflite
+    >>> result.threads, result.xnnpack, result.count, result.p50_us > 0
+    (1, True, 5, True)
     """
     from tfdistill.export.runtime import TFLiteClassifier, read_tflite
 
@@ -116,8 +117,9 @@ def benchmark_tflite(model, threads=DEFAULT_THREADS, xnnpack=(True, False), num_
         RuntimeError: a worker failed (its stderr is included).
 
     Example:
-    >>> results = benchmark_tflite("runs/student_int8", threads=(1, 2), num_runs=100)  # doctest: +SKIP
-    >>> print(format_table(results))  # doctest: +SKIP
+    >>> results = benchmark_tflite(package_dir, threads=(1,), xnnpack=(True, False), num_runs=5)
+    >>> [(result.threads, result.xnnpack, result.count) for result in results]
+    [(1, True, 5), (1, False, 5)]
     """
     from tfdistill.export.runtime import TFLiteClassifier, read_tflite
 
@@ -142,8 +144,10 @@ def example_inputs(classifier, seed=0):
     """Returns one full-length input: random token ids, attention everywhere, segment 0.
 
     Example:
-    >>> example_inputs(TFLiteClassifier("model.tflite"))["input_ids"].shape  # doctest: +SKIP
-    (1, 64)
+    >>> from tfdistill.export.runtime import TFLiteClassifier
+    >>> inputs = example_inputs(TFLiteClassifier(package_dir))
+    >>> {name: array.shape for name, array in inputs.items()}
+    {'input_ids': (1, 16), 'attention_mask': (1, 16), 'token_type_ids': (1, 16)}
     """
     rng = np.random.default_rng(seed)
     shape = (1, classifier.seq_len)
@@ -157,8 +161,9 @@ def format_table(results):
     """Formats results as a fixed-width table (times in microseconds, memory in MB).
 
     Example:
-    >>> print(format_table(results))  # doctest: +SKIP
+    >>> print(format_table([measure(package_dir, num_runs=5)]))  # doctest: +ELLIPSIS
     threads xnnpack  init_ms  first_us warmup_us count    avg_us ...  p50_us    p90_us  peak_MB
+          1      on ...
     """
     from tfdistill.export.table import text_table
 

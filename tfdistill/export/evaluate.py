@@ -51,8 +51,9 @@ def evaluate_tflite(model, tokenizer, split, max_examples=None, num_threads=1, s
             message names both sets).
 
     Example:
-    >>> evaluate_tflite("runs/student_int8", tokenizer, data.test).accuracy  # doctest: +SKIP
-    0.742
+    >>> evaluation = evaluate_tflite(package_dir, tokenizer, data.test, label_names=data.label_names)
+    >>> evaluation.examples, evaluation.seq_len, evaluation.logits.shape, 0 <= evaluation.accuracy <= 1
+    (16, 16, (16, 2), True)
     """
     from tfdistill.export.checks import check_tokenizer
     from tfdistill.export.features import encode_split
@@ -80,8 +81,8 @@ def package_labels(model):
         list of str, or None.
 
     Example:
-    >>> package_labels(b"TFL3 bytes") is None
-    True
+    >>> package_labels(package_dir), package_labels(b"TFL3 bytes")
+    (['neg', 'pos'], None)
     """
     from tfdistill.export.package import LABELS_FILE, TFLITE_FILE
 
@@ -114,7 +115,10 @@ def split_in_package_order(model, split, label_names):
             sets and the fix).
 
     Example:
-    >>> split_in_package_order("runs/student_int8", data.test, ["pos", "neg"])  # doctest: +SKIP
+    >>> from tfdistill.data import Split
+    >>> split = Split(["good", "dull"], [0, 1])  # 0 is "pos" here, but "neg" in the package
+    >>> split_in_package_order(package_dir, split, ["pos", "neg"]).labels.tolist()
+    [1, 0]
     """
     from tfdistill.data import datasets, labels
 

@@ -71,10 +71,10 @@ def export_tflite(model, output_dir, mode="dynamic", seq_len=64, tokenizer=None,
         ExportValidationError (a ValueError): agreement below the threshold (nothing written).
 
     Example:
-    >>> result = export_tflite(student, "runs/student_dynamic", "dynamic", 64, tokenizer,
-    ...                        data.train, data.validation, data.test)  # doctest: +SKIP
-    >>> result.card["validation"]["agreement"]  # doctest: +SKIP
-    1.0
+    >>> result = export_tflite(student, "runs/student_dynamic", "dynamic", 16, tokenizer,
+    ...                        data.train, data.validation, data.test)
+    >>> result.card["validation"]["agreement"], result.card["mediapipe"]["file"]
+    (1.0, 'text_classifier.tflite')
     """
     from tfdistill.export import package
     from tfdistill.export.features import encode_split
@@ -108,7 +108,8 @@ def check_export_inputs(model, mode, int8_scope, seq_len, tokenizer, quantizer="
         ValueError: naming the problem and the fix.
 
     Example:
-    >>> check_export_inputs(student, "int4", "xnnpack", 64, tokenizer)  # doctest: +SKIP
+    >>> check_export_inputs(student, "int8", "xnnpack", 16, tokenizer)
+    >>> check_export_inputs(student, "int4", "xnnpack", 16, tokenizer)
     Traceback (most recent call last):
     ...
     ValueError: Unknown export mode 'int4'; use one of float32, float16, dynamic, int8, qat.
@@ -131,8 +132,11 @@ def calibration_data(mode, split, tokenizer, seq_len, num_examples, seed=0):
         ValueError: a calibrated mode with an empty or missing split.
 
     Example:
-    >>> calibration_data("float16", None, tokenizer, 64, 100) is None  # doctest: +SKIP
+    >>> calibration_data("float16", None, tokenizer, 16, 100) is None
     True
+    >>> examples = list(calibration_data("int8", data.train, tokenizer, 16, 10)())
+    >>> len(examples), examples[0]["input_ids"].shape
+    (10, (1, 16))
     """
     from tfdistill.export.features import encode_split
     from tfdistill.export.modes import CALIBRATED_MODES
@@ -195,7 +199,11 @@ def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack
         bytes.
 
     Example:
-    >>> flatbuffer = to_flatbuffer(student, "float16", 64)  # doctest: +SKIP
+    >>> from tfdistill.export.runtime import TFLiteClassifier
+    >>> flatbuffer = to_flatbuffer(student, "float16", 16)
+    >>> classifier = TFLiteClassifier(flatbuffer)
+    >>> classifier.seq_len, classifier.output_names
+    (16, ['logits', 'probabilities'])
     """
     from tfdistill.export.converter import convert
     from tfdistill.export.rewrites import export_graph
@@ -225,9 +233,10 @@ def representative_dataset(features):
     """Returns the converter's `representative_dataset`: a callable yielding `[1, seq_len]` dicts.
 
     Example:
-    >>> data = representative_dataset({"input_ids": np.zeros((3, 8), "int32")})  # doctest: +SKIP
-    >>> len(list(data()))  # doctest: +SKIP
-    3
+    >>> import numpy as np
+    >>> examples = representative_dataset({"input_ids": np.zeros((3, 8), "int32")})
+    >>> [example["input_ids"].shape for example in examples()]
+    [(1, 8), (1, 8), (1, 8)]
     """
     from tfdistill.export.features import rows
 

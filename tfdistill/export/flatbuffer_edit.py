@@ -54,7 +54,9 @@ def read_model(flatbuffer):
         ValueError: a buffer stored after the flatbuffer runs past the end of the file.
 
     Example:
-    >>> model = read_model(open("model.tflite", "rb").read())  # doctest: +SKIP
+    >>> model = read_model(flatbuffer)  # or open("model.tflite", "rb").read()
+    >>> len(model.subgraphs), len(model.subgraphs[0].operators)
+    (1, 108)
     """
     flatbuffer = bytes(flatbuffer)
     model = _schema().ModelT.InitFromPackedBuf(flatbuffer, 0)
@@ -81,7 +83,11 @@ def write_model(model):
         bytes.
 
     Example:
-    >>> flatbuffer = write_model(read_model(flatbuffer))  # doctest: +SKIP
+    >>> from tfdistill.export.runtime import TFLiteClassifier
+    >>> copy = write_model(read_model(flatbuffer))
+    >>> copy[4:8], bool((TFLiteClassifier(copy).predict_logits(features)
+    ...                  == TFLiteClassifier(flatbuffer).predict_logits(features)).all())
+    (b'TFL3', True)
     """
     import flatbuffers
 
@@ -101,7 +107,8 @@ def op_name(model, operator):
         str, e.g. `"FULLY_CONNECTED"`.
 
     Example:
-    >>> op_name(model, model.subgraphs[0].operators[0])  # doctest: +SKIP
+    >>> model = read_model(flatbuffer)
+    >>> op_name(model, model.subgraphs[0].operators[0])
     'CAST'
     """
     code = model.operatorCodes[operator.opcodeIndex]
@@ -116,8 +123,9 @@ def tensor_name(tensor):
     """Returns a `TensorT`'s name as str.
 
     Example:
-    >>> tensor_name(model.subgraphs[0].tensors[0])  # doctest: +SKIP
-    'input_ids'
+    >>> model = read_model(flatbuffer)
+    >>> tensor_name(model.subgraphs[0].tensors[0])
+    'serving_default_attention_mask:0'
     """
     name = tensor.name
     return name.decode() if isinstance(name, bytes) else str(name)
@@ -138,8 +146,8 @@ def activation_fed_fully_connected(flatbuffer, activation_ops=ACTIVATION_OPS):
         list of str, in graph order.
 
     Example:
-    >>> activation_fed_fully_connected(calibrated)[:1]  # doctest: +SKIP
-    ['bert/layer_0_output/Tensordot;bert/layer_0_output/BiasAdd']
+    >>> activation_fed_fully_connected(flatbuffer)  # 2 blocks' FFN outputs and the classifier
+    ['student/layer_0_output/Tensordot', 'student/layer_1_output/Tensordot', 'StatefulPartitionedCall:0']
     """
     model = read_model(flatbuffer)
     names = []
@@ -178,7 +186,10 @@ def dynamic_range_fully_connected(flatbuffer, output_names):
         `(bytes, int)`: the new flatbuffer and the number of FCs converted.
 
     Example:
-    >>> hybrid, count = dynamic_range_fully_connected(flatbuffer, names)  # doctest: +SKIP
+    >>> names = activation_fed_fully_connected(flatbuffer)
+    >>> hybrid, count = dynamic_range_fully_connected(flatbuffer, names)
+    >>> count, len(hybrid) < len(flatbuffer)
+    (3, True)
     """
     schema = _schema()
     wanted = set(output_names)
@@ -232,7 +243,9 @@ def quantize_inputs_asymmetrically(flatbuffer):
         `(bytes, int)`: the new flatbuffer and the number of FCs that did not have it.
 
     Example:
-    >>> edited, count = quantize_inputs_asymmetrically(float_flatbuffer)  # doctest: +SKIP
+    >>> edited, count = quantize_inputs_asymmetrically(flatbuffer)  # a float32 model
+    >>> count, quantize_inputs_asymmetrically(edited)[1]
+    (14, 0)
     """
     model = read_model(flatbuffer)
     changed = 0
@@ -263,6 +276,8 @@ def run_in_float(flatbuffer, op_types, unquantized_outputs=()):
 
     Example:
     >>> fixed, count = run_in_float(qat_flatbuffer, ("MEAN",))  # doctest: +SKIP
+    >>> run_in_float(flatbuffer, ("SOFTMAX",))[1]  # a float32 model has no int8 op to move
+    0
     """
     schema = _schema()
     op_types = set(op_types)

@@ -22,7 +22,14 @@ def load_classifier(path):
             students with `tfdistill.compress.save_quantized(model, "student.h5")`).
 
     Example:
-    >>> model = load_classifier("runs/student")  # doctest: +SKIP
+    >>> import tfdistill
+    >>> tfdistill.save_pretrained(student, "runs/student")
+    >>> load_classifier("runs/student").bert_config.num_layers
+    2
+    >>> load_classifier("runs/student.keras")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: No model at 'runs/student.keras'; ...
     """
     import tfdistill
 
@@ -42,8 +49,10 @@ def tokenizer_folder(model_path, tokenizer_path=None):
     """Returns the folder to load the tokenizer from: `tokenizer_path`, else the model's folder.
 
     Example:
-    >>> tokenizer_folder("runs/qat/student.h5")
-    'runs/qat'
+    >>> tokenizer_folder("/work/runs/qat/student.h5")  # a file's folder is made absolute
+    '/work/runs/qat'
+    >>> tokenizer_folder("runs/qat/student.h5", tokenizer_path="runs/student")
+    'runs/student'
     """
     if tokenizer_path:
         return tokenizer_path

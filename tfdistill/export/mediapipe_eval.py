@@ -27,8 +27,8 @@ def mediapipe_model_path(folder, card=None):
         ValueError: the file is not the one the card describes (size or sha256 differ).
 
     Example:
-    >>> mediapipe_model_path("runs/demo/export/distill_int8")  # doctest: +SKIP
-    'runs/demo/export/distill_int8/text_classifier.tflite'
+    >>> mediapipe_model_path(package_dir) == package_dir + "/text_classifier.tflite"
+    True
     """
     from tfdistill.export.package import read_model_card
 
@@ -69,7 +69,7 @@ def evaluate_mediapipe(folders, tokenizer, split, litert_logits=None, label_name
     Raises:
         RuntimeError: MediaPipe refused a model or its worker failed.
 
-    Example:
+    Example (needs the MediaPipe venv):
     >>> evaluate_mediapipe({"distill_int8": "runs/demo/export/distill_int8"}, tokenizer,
     ...                    data.test)["accuracy"]  # doctest: +SKIP
     {'distill_int8': 0.834}

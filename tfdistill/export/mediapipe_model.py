@@ -115,9 +115,10 @@ def package_files(flatbuffer, tokenizer, labels, card, features=None, check_exam
         ValueError: the MediaPipe model's probabilities differ from `model.tflite`'s.
 
     Example:
-    >>> files, entry = package_files(flatbuffer, tokenizer, ["neg", "pos"], card)  # doctest: +SKIP
-    >>> entry["file"]  # doctest: +SKIP
-    'text_classifier.tflite'
+    >>> card = {"outputs": ["logits", "probabilities"], "source": "student", "mode": "float32"}
+    >>> files, entry = package_files(flatbuffer, tokenizer, ["neg", "pos"], card, features)
+    >>> list(files), entry["file"], entry["checked_examples"]
+    (['text_classifier.tflite'], 'text_classifier.tflite', 4)
     """
     reason = unsupported_reason(tokenizer.get_config(), card["outputs"])
     if reason is not None:
@@ -149,8 +150,9 @@ def check_same_probabilities(model_file, flatbuffer, features, count=8):
         ValueError: a probability differs.
 
     Example:
-    >>> check_same_probabilities(model_file, flatbuffer, features)  # doctest: +SKIP
-    8
+    >>> model_file = text_classifier_model(flatbuffer, tokenizer.vocab, ["neg", "pos"])
+    >>> check_same_probabilities(model_file, flatbuffer, features)  # features has 4 rows
+    4
     """
     from tfdistill.export.runtime import SIGNATURE_KEY, load_interpreter
 
@@ -187,8 +189,11 @@ def text_classifier_model(flatbuffer, vocab, labels, name="tfdistill text classi
         ValueError: no `probabilities` output, or the inputs are not the tokenizer's three.
 
     Example:
-    >>> model = text_classifier_model(open("model.tflite", "rb").read(), tokenizer.vocab,
-    ...                               ["negative", "positive"])  # doctest: +SKIP
+    >>> model = text_classifier_model(flatbuffer, tokenizer.vocab,  # or open("model.tflite", "rb").read()
+    ...                               ["negative", "positive"])
+    >>> metadata, files = read_metadata(model)
+    >>> files["labels.txt"]
+    b'negative\\npositive\\n'
     """
     from tfdistill.export.flatbuffer_edit import read_model
 
@@ -221,7 +226,13 @@ def keep_only_output(model, name):
         ValueError: the model has not exactly one signature, or it has no output `name`.
 
     Example:
-    >>> keep_only_output(model, "probabilities")  # doctest: +SKIP
+    >>> from tfdistill.export.flatbuffer_edit import read_model
+    >>> model = read_model(flatbuffer)
+    >>> [tensor.name for tensor in model.signatureDefs[0].outputs]
+    [b'logits', b'probabilities']
+    >>> keep_only_output(model, "probabilities")
+    >>> [tensor.name for tensor in model.signatureDefs[0].outputs]
+    [b'probabilities']
     """
     signature = _only_signature(model)
     kept = [tensor for tensor in signature.outputs if _text(tensor.name) == name]
@@ -246,7 +257,8 @@ def bert_input_order(model):
         ValueError: the inputs are not exactly `input_ids`, `attention_mask`, `token_type_ids`.
 
     Example:
-    >>> bert_input_order(model)  # doctest: +SKIP
+    >>> from tfdistill.export.flatbuffer_edit import read_model
+    >>> bert_input_order(read_model(flatbuffer))
     ['attention_mask', 'input_ids', 'token_type_ids']
     """
     signature = _only_signature(model)
@@ -345,7 +357,11 @@ def attach_metadata(model, metadata):
         metadata: bytes from `classifier_metadata`.
 
     Example:
-    >>> attach_metadata(model, classifier_metadata(bert_input_order(model)))  # doctest: +SKIP
+    >>> from tfdistill.export.flatbuffer_edit import read_model
+    >>> model = read_model(flatbuffer)
+    >>> attach_metadata(model, classifier_metadata(bert_input_order(model)))
+    >>> model.metadata[-1].name, len(model.buffers[model.metadata[-1].buffer].data) > 0
+    ('TFLITE_METADATA', True)
     """
     schema = _schema()
     buffer = schema.BufferT()
@@ -370,7 +386,10 @@ def pack_aligned(model):
         bytes with file identifier `TFL3`.
 
     Example:
-    >>> flatbuffer = pack_aligned(flatbuffer_edit.read_model(flatbuffer))  # doctest: +SKIP
+    >>> from tfdistill.export import flatbuffer_edit
+    >>> packed = pack_aligned(flatbuffer_edit.read_model(flatbuffer))
+    >>> packed[4:8], len(flatbuffer_edit.read_model(packed).subgraphs[0].operators)
+    (b'TFL3', 108)
     """
     import flatbuffers
 
@@ -447,8 +466,8 @@ def read_metadata(model_file):
         ValueError: no `TFLITE_METADATA` buffer, or it is not an `M001` metadata flatbuffer.
 
     Example:
-    >>> metadata, files = read_metadata(open("text_classifier.tflite", "rb").read())  # doctest: +SKIP
-    >>> metadata.minParserVersion, sorted(files)  # doctest: +SKIP
+    >>> metadata, files = read_metadata(open(package_dir + "/text_classifier.tflite", "rb").read())
+    >>> metadata.minParserVersion, sorted(files)
     (b'1.1.0', ['labels.txt', 'vocab.txt'])
     """
     from tfdistill.export.flatbuffer_edit import read_model

@@ -7,7 +7,7 @@ for a whole batch of models and texts, with JSON in and out. Nothing here import
 `mediapipe_token_ids` asks MediaPipe itself how it tokenizes: it runs a probe classifier whose
 "scores" are its input token ids (`mediapipe_probe.token_id_probe`).
 
-Example:
+Example (needs the MediaPipe venv, `make mediapipe`):
 >>> runs = classify_texts(["runs/demo/export/distill_int8/text_classifier.tflite"],
 ...                       ["A gripping film."])  # doctest: +SKIP
 >>> runs[0].scores.shape  # doctest: +SKIP
@@ -53,8 +53,9 @@ def mediapipe_python():
     `tfdistill` package (the repository root, where `make mediapipe` creates it).
 
     Example:
-    >>> mediapipe_python()  # doctest: +SKIP
-    '/work/main/.venv-mediapipe/bin/python'
+    >>> python = mediapipe_python()  # e.g. '/work/main/.venv-mediapipe/bin/python'
+    >>> python is None or os.access(python, os.X_OK)
+    True
     """
     path = os.environ.get(PYTHON_ENV) or os.path.join(_repo_root(), VENV, "bin", "python")
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
@@ -70,7 +71,7 @@ def require_mediapipe_python():
     Raises:
         FileNotFoundError: there is no MediaPipe venv; the message says how to make one.
 
-    Example:
+    Example (needs the MediaPipe venv):
     >>> require_mediapipe_python()  # doctest: +SKIP
     '/work/main/.venv-mediapipe/bin/python'
     """
@@ -99,7 +100,7 @@ def classify_texts(models, texts, python=None, timeout=1800):
         FileNotFoundError: no MediaPipe venv, or a model file is missing.
         RuntimeError: MediaPipe refused a model (its message is included) or the worker failed.
 
-    Example:
+    Example (needs the MediaPipe venv):
     >>> classify_texts(["pkg/text_classifier.tflite"], ["great"])[0].labels  # doctest: +SKIP
     ['negative', 'positive']
     """
@@ -151,7 +152,7 @@ def mediapipe_token_ids(vocab, seq_len, texts, python=None, extra_models=()):
     Returns:
         `(ids, runs)`: int32 array `[texts, seq_len]` and the `MediaPipeRun`s of `extra_models`.
 
-    Example:
+    Example (needs the MediaPipe venv; `tokenizer` is the shipped teacher's):
     >>> ids, _ = mediapipe_token_ids(tokenizer.vocab, 8, ["Café"])  # doctest: +SKIP
     >>> ids.tolist()  # doctest: +SKIP
     [[101, 7668, 102, 0, 0, 0, 0, 0]]
@@ -183,8 +184,11 @@ def tokenization_matches(tokenizer, seq_len, texts, mediapipe_ids):
         bool array `[texts]`.
 
     Example:
-    >>> tokenization_matches(tokenizer, 8, ["Café"], ids).tolist()  # doctest: +SKIP
-    [False]
+    >>> texts = ["good plot", "dull"]
+    >>> ids = tokenizer(texts, max_length=8)["input_ids"]  # mediapipe_token_ids(tokenizer.vocab, 8, texts)
+    >>> ids[1, 1] = 0  # as if MediaPipe had tokenized "dull" otherwise
+    >>> tokenization_matches(tokenizer, 8, texts, ids).tolist()
+    [True, False]
     """
     ours = tokenizer(list(texts), max_length=seq_len)["input_ids"]
     return np.all(ours == np.asarray(mediapipe_ids), axis=1)

@@ -55,7 +55,9 @@ def read_tflite(path):
         ValueError: the file is not a TFLite flatbuffer.
 
     Example:
-    >>> flatbuffer = read_tflite("runs/student_int8")  # doctest: +SKIP
+    >>> flatbuffer = read_tflite(package_dir)  # or its model.tflite
+    >>> flatbuffer[4:8]
+    b'TFL3'
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -82,7 +84,9 @@ def load_interpreter(model, num_threads=1, xnnpack=True):
         FileNotFoundError, ValueError: see `read_tflite`.
 
     Example:
-    >>> interpreter = load_interpreter("model.tflite", num_threads=2)  # doctest: +SKIP
+    >>> interpreter = load_interpreter(package_dir + "/model.tflite", num_threads=2)
+    >>> sorted(interpreter.get_signature_list()["serving_default"]["outputs"])
+    ['logits', 'probabilities']
     """
     from ai_edge_litert import interpreter as litert
 
@@ -113,9 +117,11 @@ class TFLiteClassifier:
         ValueError: the model has no `serving_default` signature with a `logits` output.
 
     Example:
-    >>> classifier = TFLiteClassifier("runs/student_int8")  # doctest: +SKIP
-    >>> classifier.predict_logits(tokenizer(["great"], max_length=classifier.seq_len))  # doctest: +SKIP
-    array([[-1.2,  1.5]], dtype=float32)
+    >>> classifier = TFLiteClassifier(package_dir)  # a package folder, a .tflite path or bytes
+    >>> classifier.seq_len, classifier.vocab_size, classifier.input_names
+    (16, 23, ['attention_mask', 'input_ids', 'token_type_ids'])
+    >>> classifier.predict_logits(tokenizer(["great"], max_length=classifier.seq_len))  # doctest: +ELLIPSIS
+    array([[..., ...]], dtype=float32)
     """
 
     def __init__(self, model, num_threads=1, xnnpack=True):
@@ -184,8 +190,10 @@ def embedding_rows(interpreter, input_index):
         input_index: int, the tensor index of the token-id input.
 
     Example:
-    >>> embedding_rows(interpreter, 0)  # doctest: +SKIP
-    30522
+    >>> interpreter = load_interpreter(package_dir)
+    >>> ids = interpreter.get_signature_runner("serving_default").get_input_details()["input_ids"]
+    >>> embedding_rows(interpreter, ids["index"]), tokenizer.vocab_size
+    (23, 23)
     """
     for op in interpreter._get_ops_details():
         if op["op_name"] == "GATHER" and len(op["inputs"]) > 1 and op["inputs"][1] == input_index:

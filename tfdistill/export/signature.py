@@ -27,9 +27,11 @@ def serving_function(model, seq_len, with_probabilities=True):
         ValueError: the model's output has no `logits` or is not `[1, num_labels]`.
 
     Example:
-    >>> function = serving_function(student, 64)  # doctest: +SKIP
-    >>> sorted(function.structured_outputs)  # doctest: +SKIP
+    >>> function = serving_function(student, 16)
+    >>> sorted(function.structured_outputs)
     ['logits', 'probabilities']
+    >>> function.structured_input_signature[0][0]["input_ids"]
+    TensorSpec(shape=(1, 16), dtype=tf.int32, name='input_ids')
     """
     specs = {name: tf.TensorSpec([1, seq_len], tf.int32, name=name) for name in INPUT_NAMES}
 

@@ -43,6 +43,15 @@ class TextClassifier:
         source: str, what was loaded (for `repr`).
 
     Example:
+    >>> classifier = TextClassifier.from_pretrained(package_dir)  # a package, or a model folder
+    >>> classifier.label_names, classifier.max_length
+    (['neg', 'pos'], 16)
+    >>> predictions = classifier.predict(["a great movie", "dull plot"])
+    >>> len(predictions.labels), predictions.probabilities.shape, set(predictions.labels) <= {"neg", "pos"}
+    (2, (2, 2), True)
+
+    The demo's int8 package (after `make demo`):
+
     >>> classifier = TextClassifier.from_pretrained("runs/demo/export/distill_int8")  # doctest: +SKIP
     >>> classifier.predict(["A gripping, beautifully acted drama."]).labels  # doctest: +SKIP
     ['positive']

@@ -74,8 +74,11 @@ def atomic_path(path):
         path: str, the final file path.
 
     Example:
-    >>> with atomic_path("out/model.tflite") as tmp:  # doctest: +SKIP
-    ...     open(tmp, "wb").write(flatbuffer)
+    >>> with atomic_path("model.tflite") as tmp:
+    ...     with open(tmp, "wb") as f:
+    ...         _ = f.write(b"TFL3")
+    >>> open("model.tflite", "rb").read()
+    b'TFL3'
     """
     parent = _parent_of(path)
     _remove_stale_partials(parent, path)
@@ -129,8 +132,10 @@ def atomic_dir(path, overwrite=True, kind="output"):
             process is writing it.
 
     Example:
-    >>> with atomic_dir("runs/student", kind="model") as tmp:  # doctest: +SKIP
-    ...     save_files_into(tmp)
+    >>> with atomic_dir("runs/student", kind="model") as tmp:
+    ...     write_text(os.path.join(tmp, "notes.txt"), "hello")
+    >>> sorted(os.listdir("runs/student"))
+    ['.tfdistill.json', 'notes.txt']
     """
     parent = _parent_of(path)
     ownership.check_replaceable(path, overwrite)

@@ -11,7 +11,13 @@ class NonFiniteLossError(RuntimeError):
         step: int, 1-based step within the epoch.
 
     Example:
-    >>> raise NonFiniteLossError("hidden_mse was NaN at epoch 2, step 17", "hidden_mse", 2, 17)  # doctest: +SKIP
+    >>> error = NonFiniteLossError("hidden_mse was NaN at epoch 2, step 17", "hidden_mse", 2, 17)
+    >>> error.term, error.epoch, error.step
+    ('hidden_mse', 2, 17)
+    >>> raise error
+    Traceback (most recent call last):
+    ...
+    tfdistill.utils.errors.NonFiniteLossError: hidden_mse was NaN at epoch 2, step 17
     """
 
     def __init__(self, message, term=None, epoch=None, step=None):
@@ -25,5 +31,6 @@ class OutputConflictError(ValueError):
     another process is writing it. A `ValueError`, so scripts report it and exit with status 2.
 
     Example:
-    >>> raise OutputConflictError("--output_dir runs/x holds files tfdistill did not write ...")  # doctest: +SKIP
+    >>> isinstance(OutputConflictError("--output_dir runs/x holds files tfdistill did not write"), ValueError)
+    True
     """

@@ -210,7 +210,9 @@ def claim(folder, kind, bookkeeping=()):
         bookkeeping: names of files that do not count as work (e.g. `"inputs.json"`).
 
     Example:
-    >>> claim("runs/student", "in_progress", bookkeeping=("inputs.json",))  # doctest: +SKIP
+    >>> claim("runs/student", "in_progress", bookkeeping=("inputs.json",))
+    >>> read_marker("runs/student")["kind"]
+    'in_progress'
     """
     fresh = not os.path.isdir(folder) or not os.listdir(folder)
     os.makedirs(folder, exist_ok=True)
