@@ -51,6 +51,37 @@ def estimate_seconds(stage, ctx):
     return {"export": 90, "evaluate": 40, "benchmark": 40}[stage]
 
 
+class StagePace:
+    """Scales `estimate_seconds` by how fast this machine ran the training stages of this run so
+    far (measured seconds over estimated ones), so later banners use measured step times.
+
+    Example:
+    >>> pace = StagePace()
+    >>> pace.scaled(100.0)
+    100.0
+    >>> pace.record("teacher", estimated=100.0, measured=250.0)
+    >>> pace.scaled(60.0)
+    150.0
+    """
+
+    def __init__(self):
+        self.estimated = self.measured = 0.0
+
+    def record(self, stage, estimated, measured):
+        if stage in _SECONDS_PER_EXAMPLE and estimated > 0:  # training stages: their time is steps
+            self.estimated += estimated
+            self.measured += measured
+
+    def scaled(self, estimate):
+        return estimate * (self.measured / self.estimated if self.estimated else 1.0)
+
+    def banner(self, stage, estimate):
+        seconds = self.scaled(estimate)
+        basis = "at this run's measured step times" if self.estimated else "at 2-core CPU rates"
+        return (f"== {stage}: starting, about {seconds / 60:.0f} min {basis} "
+                f"(ETA {time.strftime('%H:%M', time.localtime(time.time() + seconds))})")
+
+
 def run_stages(ctx, force_stages=()):
     """Runs (or skips) every stage that is switched on; returns `{stage: seconds}`.
 
@@ -63,7 +94,7 @@ def run_stages(ctx, force_stages=()):
 
     # The data's content, not only its file names, feeds the first stage (and so every later one):
     # a training file edited in place redoes the run instead of reusing stale stages.
-    previous, stage_seconds = manifest_lib.data_fingerprint(ctx.data), {}
+    previous, stage_seconds, pace = manifest_lib.data_fingerprint(ctx.data), {}, StagePace()
     for stage in ORDER:
         if not ctx.ran(stage):
             continue
@@ -78,9 +109,7 @@ def run_stages(ctx, force_stages=()):
         else:
             if earlier is not None and stage not in force_stages:
                 print(f"== {stage}: {_what_changed(earlier, inputs)} since the earlier run; redoing it", flush=True)
-            print(f"== {stage}: starting, about {estimate_seconds(stage, ctx) / 60:.0f} min "
-                  f"(ETA {time.strftime('%H:%M', time.localtime(time.time() + estimate_seconds(stage, ctx)))})",
-                  flush=True)
+            print(pace.banner(stage, estimate_seconds(stage, ctx)), flush=True)
             start = time.perf_counter()
             if stage in force_stages:
                 _remove_backup(ctx)
@@ -89,6 +118,7 @@ def run_stages(ctx, force_stages=()):
                 outputs = STAGES[stage](ctx, folder)
                 manifest_lib.write_manifest(folder, stage, inputs, inputs_hash, time.perf_counter() - start, outputs)
             _remove_backup(ctx)
+            pace.record(stage, estimate_seconds(stage, ctx), time.perf_counter() - start)
             print(f"== {stage}: finished in {time.perf_counter() - start:.0f} s", flush=True)
         manifest = manifest_lib.read_manifest(final)
         stage_seconds[stage] = manifest["seconds"]
