@@ -17,20 +17,24 @@ from tfdistill.config import (ConfigError, DistillConfig, LossConfig, RunConfig,
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The pipeline's values before the config existed (recipes/pipeline.py's flag defaults and PRESETS,
-# tfdistill/cli/distill_flags.py, and the batch size of 32 and prune learning rate 1e-4 it hard-coded).
+# tfdistill/cli/distill_flags.py, and the batch size of 32 and prune learning rate 1e-4 it hard-coded),
+# plus the step floors (`min_steps`), which leave Rotten Tomatoes' epochs as they were.
 DEMO = {
     "data": {"dataset": None, "train_file": None, "validation_file": None, "test_file": None, "text_column": "text",
              "label_column": "label", "text_pair_column": None, "data_dir": None, "max_examples": None,
              "max_length": 64},
-    "teacher": {"path": None, "base_model": None, "epochs": 2, "learning_rate": 5e-5, "batch_size": 32},
+    "teacher": {"path": None, "base_model": None, "epochs": 2, "learning_rate": 5e-5, "batch_size": 32,
+                "min_steps": 600},
     "student": {"layers": 4, "hidden": None, "heads": 6, "intermediate": 384, "head_size": None,
                 "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform"},
     "losses": {"logit_weight": 1.0, "hard_weight": 0.5, "hidden_weight": 0.0, "embedding_weight": 0.0,
                "attention_weight": 0.0, "relation_weight": 0.0, "cosine_weight": 0.0, "temperature": 2.0,
                "head_average": False},
-    "distill": {"epochs": 2, "intermediate_epochs": 0, "learning_rate": 2e-4, "batch_size": 32, "augment": 0},
-    "prune": {"epochs": 1, "learning_rate": 1e-4, "batch_size": 32, "target_sparsity": 0.5},
-    "qat": {"epochs": 1, "learning_rate": 2e-5, "batch_size": 32, "source": "distill", "calibration_steps": 20},
+    "distill": {"epochs": 2, "intermediate_epochs": 0, "learning_rate": 2e-4, "batch_size": 32, "augment": 0,
+                "min_steps": 600},
+    "prune": {"epochs": 1, "learning_rate": 1e-4, "batch_size": 32, "target_sparsity": 0.5, "min_steps": 300},
+    "qat": {"epochs": 1, "learning_rate": 2e-5, "batch_size": 32, "source": "distill", "calibration_steps": 20,
+            "min_steps": 300},
     "export": {"num_representative": 200},
     "benchmark": {"threads": 1, "runs": 50},
     "seed": 0, "skip": [], "mixed_precision": "auto", "cache_teacher_outputs": True, "tensorboard_dir": None,
@@ -371,3 +375,14 @@ def test_a_changed_field_redoes_its_stage_and_those_after(tmp_path, monkeypatch,
             in capsys.readouterr().out)
     assert runner.stage_inputs(config, "teacher") == {"data": DEMO["data"], "teacher": DEMO["teacher"], "seed": 0,
                                                       "mixed_precision": "auto"}
+
+
+def test_min_steps_raise_epochs_on_small_data_only():
+    config = RunConfig()
+    rotten_tomatoes = 10242  # training examples: 321 steps an epoch at batch 32
+    assert [getattr(config, stage).epochs_for(rotten_tomatoes) for stage in ("teacher", "distill", "prune", "qat")] \
+        == [2, 2, 1, 1]
+    assert config.teacher.epochs_for(590) == 32 and config.prune.epochs_for(590) == 16
+    assert config.replace(**{"teacher.min_steps": 0}).teacher.epochs_for(590) == 2
+    with pytest.raises(ValueError, match=r"teacher\.min_steps"):
+        config.replace(**{"teacher.min_steps": -1})

@@ -68,14 +68,32 @@ class DataConfig(Config):
         _at_least(self, "max_length", 2)  # [CLS] and [SEP]
 
 
+class _StepBudget:
+    """A training section's `epochs`, raised on small data to reach its `min_steps`."""
+
+    def epochs_for(self, num_examples):
+        """The epochs to train on `num_examples`: `epochs`, or more when they would run fewer than
+        `min_steps` steps (small datasets need steps to converge, not a number of passes).
+
+        Example:
+        >>> TeacherConfig().epochs_for(10242)  # Rotten Tomatoes: 2 epochs are 642 steps
+        2
+        >>> TeacherConfig().epochs_for(590)  # 19 steps an epoch
+        32
+        """
+        steps_per_epoch = max(1, -(-num_examples // self.batch_size))
+        return max(self.epochs, -(-self.min_steps // steps_per_epoch))
+
+
 @dataclasses.dataclass(frozen=True)
-class TeacherConfig(Config):
+class TeacherConfig(Config, _StepBudget):
     """The teacher: an existing fine-tuned one, or `base_model` fine-tuned on the data.
 
     Attributes:
         path: a fine-tuned teacher folder (then nothing is fine-tuned), or None.
         base_model: the folder fine-tuned into the teacher (None: the shipped MiniLM).
         epochs, learning_rate, batch_size: the fine-tuning (AdamW peak learning rate).
+        min_steps: the fewest training steps; small data gets more epochs (`epochs_for`).
     """
 
     SECTION = "teacher"
@@ -84,9 +102,13 @@ class TeacherConfig(Config):
     epochs: int = 2
     learning_rate: float = 5e-5
     batch_size: int = 32
+    # The demo preset's budget on Rotten Tomatoes (2 epochs of 321 steps), so that data keeps its
+    # epochs and smaller data is not left with a few dozen steps.
+    min_steps: int = 600
 
     def validate(self):
         _at_least(self, "epochs", 1)
+        _at_least(self, "min_steps", 0)
         _positive(self, "learning_rate")
         _at_least(self, "batch_size", 1)
 
@@ -211,7 +233,7 @@ class LossConfig(Config):
 
 
 @dataclasses.dataclass(frozen=True)
-class DistillConfig(Config):
+class DistillConfig(Config, _StepBudget):
     """Distillation training (`tfdistill.distill.training.distill`).
 
     Attributes:
@@ -220,6 +242,7 @@ class DistillConfig(Config):
         learning_rate: AdamW peak learning rate.
         batch_size: training batch size.
         augment: embedding-neighbour augmented copies of each training example.
+        min_steps: the fewest steps of the (final) stage; small data gets more epochs.
     """
 
     SECTION = "distill"
@@ -228,9 +251,11 @@ class DistillConfig(Config):
     learning_rate: float = 2e-4
     batch_size: int = 32
     augment: int = 0
+    min_steps: int = 600  # as the teacher's
 
     def validate(self):
         _at_least(self, "epochs", 1)
+        _at_least(self, "min_steps", 0)
         _at_least(self, "intermediate_epochs", 0)
         _positive(self, "learning_rate")
         _at_least(self, "batch_size", 1)
@@ -238,13 +263,14 @@ class DistillConfig(Config):
 
 
 @dataclasses.dataclass(frozen=True)
-class PruneConfig(Config):
+class PruneConfig(Config, _StepBudget):
     """Magnitude pruning while the teacher keeps guiding the student
     (`tfdistill.compress.fit_student`; learning rate: its default).
 
     Attributes:
         epochs, learning_rate, batch_size: the training.
         target_sparsity: fraction of each pruned kernel set to zero, in (0, 1).
+        min_steps: the fewest training steps (the pruning schedule spans them all).
     """
 
     SECTION = "prune"
@@ -252,16 +278,18 @@ class PruneConfig(Config):
     learning_rate: float = 1e-4
     batch_size: int = 32
     target_sparsity: float = 0.5
+    min_steps: int = 300  # the demo's one epoch on Rotten Tomatoes (321 steps)
 
     def validate(self):
         _at_least(self, "epochs", 1)
+        _at_least(self, "min_steps", 0)
         _positive(self, "learning_rate")
         _at_least(self, "batch_size", 1)
         check(0 < self.target_sparsity < 1, self.dotted("target_sparsity"), self.target_sparsity, "must be in (0, 1).")
 
 
 @dataclasses.dataclass(frozen=True)
-class QatConfig(Config):
+class QatConfig(Config, _StepBudget):
     """Quantization-aware training.
 
     Attributes:
@@ -269,6 +297,7 @@ class QatConfig(Config):
         source: the student QAT starts from: `distill` (the distilled one) or `prune` (its
             zeros kept: smaller gzip); `prune` falls back to `distill` when pruning is skipped.
         calibration_steps: batches that calibrate the quantizer ranges before training.
+        min_steps: the fewest training steps.
     """
 
     SECTION = "qat"
@@ -277,9 +306,11 @@ class QatConfig(Config):
     batch_size: int = 32
     source: str = "distill"
     calibration_steps: int = 20
+    min_steps: int = 300  # as pruning's
 
     def validate(self):
         _at_least(self, "epochs", 1)
+        _at_least(self, "min_steps", 0)
         _positive(self, "learning_rate")
         _at_least(self, "batch_size", 1)
         _one_of(self, "source", QAT_SOURCES)

@@ -41,10 +41,11 @@ def estimate_seconds(stage, ctx):
     """A rough duration for the banner, from the work a stage does (2-core CPU rates)."""
     config, examples = ctx.config, len(ctx.data.train)
     epochs = {
-        "teacher": 0 if config.teacher.path else config.teacher.epochs,
-        "distill": (config.distill.epochs + config.distill.intermediate_epochs) * (1 + config.distill.augment),
-        "prune": config.prune.epochs,
-        "qat": config.qat.epochs,
+        "teacher": 0 if config.teacher.path else config.teacher.epochs_for(examples),
+        "distill": (config.distill.epochs_for(examples) + config.distill.intermediate_epochs)
+        * (1 + config.distill.augment),
+        "prune": config.prune.epochs_for(examples),
+        "qat": config.qat.epochs_for(examples),
     }
     if stage in epochs:
         return epochs[stage] * examples * _SECONDS_PER_EXAMPLE[stage]
@@ -76,8 +77,9 @@ class StagePace:
         return estimate * (self.measured / self.estimated if self.estimated else 1.0)
 
     def banner(self, stage, estimate):
-        seconds = self.scaled(estimate)
-        basis = "at this run's measured step times" if self.estimated else "at 2-core CPU rates"
+        measured = self.estimated and stage in _SECONDS_PER_EXAMPLE  # exports do not scale with steps
+        seconds = self.scaled(estimate) if measured else estimate
+        basis = "at this run's measured step times" if measured else "at 2-core CPU rates"
         return (f"== {stage}: starting, about {seconds / 60:.0f} min {basis} "
                 f"(ETA {time.strftime('%H:%M', time.localtime(time.time() + seconds))})")
 
