@@ -83,13 +83,6 @@ def loss_config_from_flags(values):
         raise error.renamed(names) from None
 
 
-def student_config_from_flags(teacher_config, values):
-    """The student `BertConfig` the shape flags describe (checked, nothing built)."""
-    from tfdistill.distill.from_config import student_bert_config
-
-    return student_bert_config(teacher_config, student_shape_from_flags(values))
-
-
 def student_from_flags(teacher, values, tokenizer, train_split):
     """The student the shape flags describe, initialised from the teacher (heads and units
     scored on the first `--importance_examples` training examples)."""

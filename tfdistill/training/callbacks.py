@@ -24,7 +24,8 @@ class KeepBestWeights(keras.callbacks.Callback):
 
     Args:
         monitor: str, a metric in the epoch logs, e.g. `"val_accuracy"`.
-        mode: `"max"`, `"min"`, or `"auto"` (`"min"` when `monitor` names a loss, else `"max"`).
+        mode: `"max"`, `"min"`, or `"auto"` (`"max"` when `monitor` ends in `accuracy` or
+            `agreement`, else `"min"`: losses and loss terms).
         eligible: optional callable `model -> bool`, asked at each epoch end; an epoch it
             rejects is never kept (e.g. a pruned model before its sparsity target).
 
@@ -57,7 +58,8 @@ class KeepBestWeights(keras.callbacks.Callback):
         if mode not in ("max", "min", "auto"):
             raise ValueError(f"mode must be 'max', 'min' or 'auto', got {mode!r}.")
         self.monitor, self.eligible = monitor, eligible
-        self.mode = ("min" if "loss" in monitor else "max") if mode == "auto" else mode
+        # Accuracy-like metrics grow; losses and every Distiller term (val_logit_kd, ...) shrink.
+        self.mode = ("max" if monitor.endswith(("accuracy", "agreement")) else "min") if mode == "auto" else mode
         self._state = None
 
     @property

@@ -93,10 +93,11 @@ def model_card_data(output_dir, data, metrics):
     dataset = metrics.get("dataset") or data.get_config()
     source = metrics.get(role.source_key)
     settings = metrics.get("flags") or metrics.get("hyperparameters") or {}
+    guided_by = _guide(metrics.get("teacher")) if role.prefix in ("pruned_", "qat_") else None
     return ModelCardData(
         name=os.path.basename(os.path.normpath(output_dir)), kind=role.kind, folder=output_dir,
         label_names=tuple(data.label_names), base_model=source, base_model_role=role.source_role,
-        base_model_id=_hub_id(source), guided_by=metrics.get("teacher") if role.prefix in ("pruned_", "qat_") else None,
+        base_model_id=_hub_id(source), guided_by=guided_by,
         tags=role.tags, dataset_name=dataset.get("name"), data_description=_BUILTIN_DATA.get(dataset.get("name")),
         num_examples=dict(dataset.get("num_examples") or {}), text_pairs=bool(dataset.get("has_text_pairs")),
         losses=tuple(metrics.get("losses") or ()),
@@ -154,3 +155,9 @@ def _details(metrics):
             value = metrics[key]
             details.append((label, ("yes" if value else "no") if isinstance(value, bool) else str(value)))
     return tuple(details)
+
+
+def _guide(teacher):
+    """How a compressed student's card names its `--teacher` (`self`, `none` or a folder)."""
+    return {"self": "a frozen copy of the uncompressed student", "none": None}.get(teacher, teacher)
+

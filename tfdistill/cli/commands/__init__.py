@@ -24,3 +24,21 @@ def list_flags_in_help(*modules):
     for module in modules:
         for flag in values.get_key_flags_for_module(module):
             values.register_key_flag_for_module(sys.argv[0], flag)
+
+
+# The training settings a command records in metrics.json (its model card lists them).
+TRAINING_SETTINGS = ("max_length", "epochs", "batch_size", "learning_rate", "seed")
+
+
+def training_settings(values, *extra):
+    """`{flag: value}` of the training settings (and `extra` flags) for metrics.json's `flags`.
+
+    Example:
+    >>> from absl import flags
+    >>> values = flags.FlagValues()
+    >>> _ = flags.DEFINE_integer("epochs", 3, "", flag_values=values), values(["prog"])
+    >>> training_settings(values)
+    {'epochs': 3}
+    """
+    return {name: values[name].value for name in (*TRAINING_SETTINGS, *extra) if name in values}
+

@@ -15,7 +15,7 @@ from absl import flags, logging
 
 import tfdistill
 from tfdistill.cli import data_flags, distill_flags, distribution_flags, tensorboard_flags
-from tfdistill.cli.commands import list_flags_in_help
+from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
@@ -78,7 +78,8 @@ def distill_and_write(values, output_dir, resumable=True):
                      callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
     metrics = {"dataset": data.get_config(), "teacher_path": values.teacher, "losses": terms,
                "student_config": student.bert_config.get_config(), "history": result["history"],
-               "train_seconds": result["train_seconds"],
+               "train_seconds": result["train_seconds"], "best_epoch": result["best_epoch"],
+               "flags": training_settings(values, "intermediate_epochs", "augment"),
                **evaluate_both(teacher, student, tokenizer, data, values.max_length)}
     metrics["wall_seconds"] = time.perf_counter() - start
     write_model_folder(output_dir, student, tokenizer, data, metrics)

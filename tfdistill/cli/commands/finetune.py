@@ -15,7 +15,7 @@ from absl import flags, logging
 
 import tfdistill
 from tfdistill.cli import data_flags, distribution_flags, tensorboard_flags
-from tfdistill.cli.commands import list_flags_in_help
+from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
 
@@ -48,7 +48,8 @@ def run(values):
 
 def fine_tune_and_write(values, output_dir, resumable=True):
     """Fine-tunes the model the flags name and writes it to `output_dir`; returns the metrics.
-    (`resumable` is unused: fine-tuning keeps no training backup.)"""
+    With `resumable`, every finished epoch is backed up and the same command resumes a killed run."""
+    from tfdistill.cli.resume import prepare_resumable_run
     from tfdistill.data.pipeline import check_max_length
     from tfdistill.training.outputs import write_model_folder
     from tfdistill.training import evaluation, finetune
@@ -64,13 +65,15 @@ def fine_tune_and_write(values, output_dir, resumable=True):
     tokenizer = tfdistill.Tokenizer.from_pretrained(model_path)
     logging.info("Dataset %s", data)
 
+    backup_dir = prepare_resumable_run(values, output_dir, data)
     model = tfdistill.load_pretrained(model_path, num_labels=data.num_classes)
     model.bert_config = model.bert_config.replace(label_names=tuple(data.label_names))
     result = finetune.fine_tune_classifier(
         model, tokenizer, data, max_length=values.max_length, epochs=values.epochs,
         batch_size=values.batch_size, learning_rate=values.learning_rate,
         warmup_fraction=values.warmup_fraction, weight_decay=values.weight_decay, seed=values.seed,
-        mixed_precision=values.mixed_precision, callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
+        mixed_precision=values.mixed_precision, backup_dir=backup_dir if resumable else None,
+        callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
     total, non_embedding = finetune.count_params(model)
     metrics = {
         "model": model_path,
@@ -83,8 +86,7 @@ def fine_tune_and_write(values, output_dir, resumable=True):
         "history": result.history,
         "train_seconds": result.train_seconds,
         "wall_seconds": time.perf_counter() - start,
-        "flags": {name: values[name].value for name in ("max_length", "epochs", "batch_size",
-                                                       "learning_rate", "seed")},
+        "flags": training_settings(values),
     }
     write_model_folder(output_dir, model, tokenizer, data, metrics)
     print(f"Teacher test accuracy: {metrics['test_accuracy']:.4f} "

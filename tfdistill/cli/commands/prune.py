@@ -22,7 +22,7 @@ import time
 from absl import flags
 
 from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
-from tfdistill.cli.commands import list_flags_in_help
+from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
@@ -104,6 +104,7 @@ def prune_and_write(values, output_dir, resumable=True):
         "kernel_sparsity": compress.overall_sparsity(report, [n for n, r in targets.items() if r != "embedding"]),
         "model_sparsity": compress.overall_sparsity(report),
         "history": result["history"], "train_seconds": result["train_seconds"],
+        "best_epoch": result.get("best_epoch"), "flags": training_settings(values),
     }
     metrics["wall_seconds"] = time.perf_counter() - start
     write_model_folder(output_dir, stripped, tokenizer, data, metrics)

@@ -22,7 +22,7 @@ import time
 from absl import flags, logging
 
 from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
-from tfdistill.cli.commands import list_flags_in_help
+from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
@@ -96,6 +96,7 @@ def qat_and_write(values, output_dir, resumable=True):
                                      for when, report in sparsity.items()}
     metrics["model_sparsity"] = {when: compress.overall_sparsity(report) for when, report in sparsity.items()}
     metrics.update(history=result["history"], train_seconds=result["train_seconds"],
+                   best_epoch=result.get("best_epoch"), flags=training_settings(values),
                    wall_seconds=time.perf_counter() - start)
     write_model_folder(
         output_dir, compress.dequantized_copy(qat), tokenizer, data, metrics,
