@@ -74,6 +74,36 @@ def check_student_folder(path):
     return load_config(path)
 
 
+def load_inputs(values, output_dir, command):
+    """What both compression commands read once their flags are checked: the checked output and
+    TensorBoard folders, then the student (the data in its class order), its tokenizer and the
+    teacher `--teacher` names.
+
+    Args:
+        values: the absl flag values.
+        output_dir: str, the folder this process writes (`worker_output_dir`'s).
+        command: `"prune"` or `"qat"`, the TensorBoard sub-folder.
+
+    Returns:
+        `(output_dir, log_dir, data, student, tokenizer, teacher)`.
+
+    Example:
+    >>> output_dir, log_dir, data, student, tokenizer, teacher = load_inputs(FLAGS, "runs/p", "prune")  # doctest: +SKIP
+    """
+    import tfdistill
+    from tfdistill.cli.output_dir import check_output_dir, input_paths
+    from tfdistill.training.classifier import load_classifier_and_data
+
+    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
+    log_dir = tensorboard_flags.log_dir(values, command)
+    tensorboard_flags.check_log_dir(log_dir, output_dir)
+    check_student_folder(values.student)
+    data = data_flags.load_data_from_flags(values)
+    student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
+    tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
+    return output_dir, log_dir, data, student, tokenizer, load_teacher(values, student, data)
+
+
 def load_teacher(values, student, data):
     """Returns the teacher the `--teacher` flag names (None for hard labels only).
 

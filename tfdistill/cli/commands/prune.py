@@ -23,10 +23,8 @@ from absl import flags
 
 from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help, training_settings
-from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
-from tfdistill.training.classifier import load_classifier_and_data
 from tfdistill.training.outputs import write_model_folder
 
 compress_flags.define_compress_flags(default_epochs=2, default_learning_rate=1e-4)
@@ -63,21 +61,13 @@ def run(values):
 
 def prune_and_write(values, output_dir, resumable=True):
     """Prunes the student the flags name and writes it to `output_dir`; returns the metrics."""
-    import tfdistill
     from tfdistill import compress
 
     start = time.perf_counter()
     compress_flags.check_positive(values, "epochs", "batch_size", "max_length")
     pruning_config(values, steps=1000)  # every pruning flag is checked before any work
     terms = compress_flags.loss_terms(values)
-    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
-    log_dir = tensorboard_flags.log_dir(values, "prune")
-    tensorboard_flags.check_log_dir(log_dir, output_dir)
-    compress_flags.check_student_folder(values.student)
-    data = data_flags.load_data_from_flags(values)
-    student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
-    tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
-    teacher = compress_flags.load_teacher(values, student, data)
+    output_dir, log_dir, data, student, tokenizer, teacher = compress_flags.load_inputs(values, output_dir, "prune")
     steps = values.epochs * -(-len(data.train) // values.batch_size)
     config = pruning_config(values, steps)
     used = None

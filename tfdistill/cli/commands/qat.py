@@ -23,10 +23,8 @@ from absl import flags, logging
 
 from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help, training_settings
-from tfdistill.cli.output_dir import check_output_dir, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
-from tfdistill.training.classifier import load_classifier_and_data
 from tfdistill.training.outputs import write_model_folder
 
 QAT_MODEL_FILE = "qat_model.h5"
@@ -56,18 +54,10 @@ def qat_and_write(values, output_dir, resumable=True):
     if values.calibration_steps < 0:
         raise ValueError(f"--calibration_steps must be >= 0, got {values.calibration_steps}.")
     terms = compress_flags.loss_terms(values)
-    output_dir = check_output_dir(output_dir, input_paths(values), values.overwrite)
-    log_dir = tensorboard_flags.log_dir(values, "qat")
-    tensorboard_flags.check_log_dir(log_dir, output_dir)
-    compress_flags.check_student_folder(values.student)
-    import tfdistill
+    output_dir, log_dir, data, student, tokenizer, teacher = compress_flags.load_inputs(values, output_dir, "qat")
     from tfdistill import compress
     from tfdistill.data.pipeline import make_tf_dataset
 
-    data = data_flags.load_data_from_flags(values)
-    student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
-    tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
-    teacher = compress_flags.load_teacher(values, student, data)
     backup_dir = prepare_resumable_run(values, output_dir, data)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
                                     quantize_embeddings=values.quantize_embeddings)
