@@ -43,9 +43,7 @@ def check_log_dir(folder, output_dir):
 
 
 def tensorboard_callbacks(folder):
-    """`[keras.callbacks.TensorBoard(log_dir=folder)]`, or `[]` when `folder` is None."""
-    if folder is None:
-        return []
-    import tf_keras as keras
+    """`training.callbacks.tensorboard_callbacks(folder)`, imported when called (TensorFlow)."""
+    from tfdistill.training.callbacks import tensorboard_callbacks as callbacks
 
-    return [keras.callbacks.TensorBoard(log_dir=folder)]
+    return callbacks(folder)

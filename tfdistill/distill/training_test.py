@@ -3,7 +3,7 @@ import pytest
 import tf_keras as keras
 
 from tfdistill.distill.training import distill
-from tfdistill.training.testing import tiny_classifier, tiny_task
+from tfdistill.training.testing import crash_at_epoch, tiny_classifier, tiny_task
 
 LOGIT_TERMS = [{"loss": "logit_kd", "temperature": 2.0}, {"loss": "hard_label", "weight": 0.5}]
 
@@ -34,16 +34,6 @@ class _StudentSnapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.weights.append(self.model.student.get_weights())
-
-
-class _CrashAt(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.target = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.target:
-            raise RuntimeError("killed")
 
 
 def _task():
@@ -85,7 +75,7 @@ def test_distill_resumed_from_its_backup_keeps_the_best_epoch_from_before_the_in
 
     backup_dir = str(tmp_path / "backup")
     with pytest.raises(RuntimeError, match="killed"):
-        _distill(tokenizer, data, callbacks=[_ConstantHeads(heads), _CrashAt(1)], backup_dir=backup_dir)
+        _distill(tokenizer, data, callbacks=[_ConstantHeads(heads), crash_at_epoch(1)], backup_dir=backup_dir)
     # Another initial student; the resumed run only trains the worse epoch 1.
     student, resumed = _distill(tokenizer, data, student_seed=9, callbacks=[_ConstantHeads(heads)],
                                 backup_dir=backup_dir)

@@ -9,6 +9,7 @@ import os
 import tfdistill
 from tfdistill.models.bert.checkpoint import write_card_for_model, write_pretrained_files
 from tfdistill.training import evaluation, finetune
+from tfdistill.training.callbacks import tensorboard_callbacks
 from tfdistill.training.outputs import model_card_data
 
 ORDER = ("teacher", "distill", "prune", "qat", "export", "evaluate", "benchmark")
@@ -88,15 +89,6 @@ def _split_accuracies(summary):
     return {"validation": summary["validation_accuracy"], "test": summary["accuracy"]}
 
 
-def _tensorboard(ctx, stage):
-    """A TensorBoard callback logging the stage's training to `ctx.log_dir(stage)`, if it is set."""
-    if not ctx.log_dir(stage):
-        return []
-    import tf_keras as keras
-
-    return [keras.callbacks.TensorBoard(log_dir=ctx.log_dir(stage))]
-
-
 def teacher_stage(ctx, folder):
     """Fine-tunes the base model (or takes `teacher.path` as given) and measures it."""
     config = ctx.config
@@ -111,7 +103,7 @@ def teacher_stage(ctx, folder):
     finetune.fine_tune_classifier(teacher, ctx.tokenizer, ctx.data, max_length=config.data.max_length,
                                   epochs=_epochs(ctx, "teacher"), batch_size=config.teacher.batch_size,
                                   learning_rate=config.teacher.learning_rate, seed=config.seed,
-                                  backup_dir=ctx.backup_dir, callbacks=_tensorboard(ctx, "teacher"))
+                                  backup_dir=ctx.backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("teacher")))
     return _save(teacher, folder, ctx, "teacher")
 
 
@@ -127,7 +119,7 @@ def distill_stage(ctx, folder):
             epochs=_epochs(ctx, "distill"), intermediate_epochs=config.distill.intermediate_epochs,
             batch_size=config.distill.batch_size, learning_rate=config.distill.learning_rate,
             augment=config.distill.augment, seed=config.seed, backup_dir=ctx.backup_dir,
-            callbacks=_tensorboard(ctx, "distill"))
+            callbacks=tensorboard_callbacks(ctx.log_dir("distill")))
     return _save(student, folder, ctx, "distill")
 
 
@@ -175,15 +167,16 @@ def qat_stage(ctx, folder):
     settings, max_length, seed = ctx.config.qat, ctx.config.data.max_length, ctx.config.seed
     source = settings.source if ctx.ran(settings.source) else "distill"
     student = ctx.model(source)
-    qat = compress.quantize_student(student, preserve_sparsity=source == "prune")
+    qat = compress.quantize_student(student, preserve_sparsity=source == "prune", int8_scope=settings.int8_scope)
     calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, max_length, settings.batch_size, shuffle=True,
                                   seed=seed)
     compress.calibrate_ranges(qat, calibration, steps=settings.calibration_steps)
     compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=_epochs(ctx, "qat"),
                          max_length=max_length, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
-                         seed=seed, backup_dir=ctx.backup_dir, callbacks=_tensorboard(ctx, "qat"))
+                         seed=seed, backup_dir=ctx.backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("qat")))
     compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
-    return {"path": "qat_model.h5", "source": source, **_accuracies(qat, ctx), "params": student.count_params(),
+    return {"path": "qat_model.h5", "source": source, "int8_scope": settings.int8_scope, **_accuracies(qat, ctx),
+            "params": student.count_params(),
             "sparsity": compress.overall_sparsity(compress.weight_sparsity(student))}
 
 

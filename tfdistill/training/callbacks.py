@@ -267,3 +267,13 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
             self._history.setdefault(name, []).append(float(value))
         atomic.write_json(self._history_path(), self._history)
         super().on_epoch_end(epoch, logs)
+
+
+def tensorboard_callbacks(folder):
+    """`[keras.callbacks.TensorBoard(log_dir=folder)]`, or `[]` when `folder` is None.
+
+    Example:
+    >>> tensorboard_callbacks(None)
+    []
+    """
+    return [] if folder is None else [keras.callbacks.TensorBoard(log_dir=folder)]

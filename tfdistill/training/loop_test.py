@@ -3,7 +3,7 @@ import pytest
 import tf_keras as keras
 
 from tfdistill.training.loop import train_classifier
-from tfdistill.training.testing import linear_classifier, separable_task
+from tfdistill.training.testing import crash_at_epoch, linear_classifier, separable_task
 from tfdistill.utils.errors import NonFiniteLossError
 
 EPOCHS = 3
@@ -42,16 +42,6 @@ class _Snapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.weights.append(self.model.get_weights())
-
-
-class _CrashAt(_EpochCallback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.target = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.target:
-            raise RuntimeError("killed")
 
 
 def _train(seed=0, callbacks=(), **kwargs):
@@ -120,7 +110,7 @@ def test_resume_from_the_backup_matches_an_uninterrupted_run_and_keeps_the_best_
 
     backup_dir = str(tmp_path / "backup")
     with pytest.raises(RuntimeError, match="killed"):
-        _train(callbacks=[_InvertAfterTheLastStep(), _CrashAt(LAST)], backup_dir=backup_dir)
+        _train(callbacks=[_InvertAfterTheLastStep(), crash_at_epoch(LAST)], backup_dir=backup_dir)
     # Other initial weights: everything must come from the backup. Only the (worst) last epoch is
     # trained here, so the best epoch can only come from the backup's record.
     model, resumed = _train(seed=5, callbacks=[_InvertAfterTheLastStep()], backup_dir=backup_dir)

@@ -86,3 +86,22 @@ def linear_classifier(seed=0):
 
     keras.utils.set_random_seed(seed)
     return keras.Sequential([keras.layers.Dense(2, input_shape=(4,), name="logits")])
+
+
+def crash_at_epoch(epoch):
+    """A Keras callback raising `RuntimeError("killed")` when `epoch` begins: a run killed there.
+
+    Example:
+    >>> crash_at_epoch(1).on_epoch_begin(1)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: killed
+    """
+    import tf_keras as keras
+
+    class CrashAtEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, current, logs=None):
+            if current == epoch:
+                raise RuntimeError("killed")
+
+    return CrashAtEpoch()
