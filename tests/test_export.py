@@ -146,20 +146,28 @@ def test_a_disagreeing_flatbuffer_is_refused_and_nothing_is_written(
     assert forced.card["validation"]["agreement"] < 0.99 and forced.card["accuracy"] is None
 
 
+@pytest.mark.parametrize("int8_scope", ["xnnpack", "full"])
 def test_qat_student_from_compress_exports_and_round_trips_through_h5(model, tokenizer, splits,
-                                                                    tmp_path):
-    compress = pytest.importorskip("tfdistill.compress")
-    if not hasattr(compress, "quantize_student"):
-        pytest.skip("tfdistill.compress has no quantize_student yet")
+                                                                    tmp_path, int8_scope):
+    from tfdistill import compress
     from tfdistill.export.loading import load_classifier
+    from tfdistill.export.quantization_recipes import load_recipe
 
-    qat = compress.quantize_student(model)
+    qat = compress.quantize_student(model, int8_scope=int8_scope)
     compress.calibrate_ranges(qat, [tokenizer(splits["train"].texts[:64], max_length=SEQ_LEN)], steps=1)
     compress.save_quantized(qat, str(tmp_path / "qat.h5"))
     result = _export(load_classifier(str(tmp_path / "qat.h5")), tokenizer, splits, tmp_path / "qat",
                      "qat", test_split=None)
     assert result.card["mode"] == "qat" and result.card["labels"] == ["negative", "positive"]
     assert result.card["validation"]["agreement"] >= 0.97
+    if int8_scope == "xnnpack":
+        # The fake-quant model computes what the int8 recipe deploys: its float copy, quantized by
+        # that recipe, agrees with it on every validation example.
+        assert result.card["quantization_recipe"] == load_recipe("int8")
+        assert result.card["quantizer"].startswith("ai-edge-quantizer")
+        assert result.card["validation"]["agreement"] == 1.0
+    else:
+        assert result.card["quantizer"] == "converter"
     # The CLS slice, wrapped with a no-op config, is still rewritten out of the partition breakers.
     assert "STRIDED_SLICE" not in result.card["xnnpack"]["outside_ops"]
     # Int8 attention math, softmax and GELU run in float (XNNPACK has no int8 kernels for them),

@@ -7,7 +7,8 @@ a handful of int8 levels and the QAT model starts far worse than the float one. 
 
 1. one training-mode forward pass sets every weight range exactly as training would;
 2. a float copy of the student (`dequantized_copy`) runs the calibration batches, and every
-   activation range (`output`, `post_activation`, `pre_activation`) is set to the mean over
+   activation range (`input` (`InputQuantizeWrapper`), `output`, `post_activation`,
+   `pre_activation`) is set to the mean over
    batches of the range its quantizer moves toward (`[min(batch_min, 0), max(batch_max, 0)]`,
    or the quantizer's own `batch_range`, e.g. attention scores without padding): the value the
    EMA converges to, without waiting for it.
@@ -19,7 +20,7 @@ import tf_keras as keras
 from tfdistill.compress.bert_graph import bert_config_of, short_weight_name
 
 # Range variables `<prefix>_min` / `<prefix>_max` of activation quantizers, by prefix.
-ACTIVATION_RANGES = ("output", "post_activation", "pre_activation")
+ACTIVATION_RANGES = ("input", "output", "post_activation", "pre_activation")
 MIN_RANGE = 1e-6
 
 
@@ -87,6 +88,8 @@ def _observer(float_model, targets):
         layer = float_model.get_layer(layer_name)
         if prefix == "pre_activation":
             outputs[f"{layer_name}/{prefix}"] = _pre_activation(layer, layer.input)
+        elif prefix == "input":
+            outputs[f"{layer_name}/{prefix}"] = layer.input
         else:
             outputs[f"{layer_name}/{prefix}"] = layer.output
     return keras.Model(float_model.input, outputs, name="range_observer")
@@ -96,9 +99,9 @@ def _range_rule(wrapper, prefix):
     """The batch -> (low, high) rule of the quantizer behind a wrapper's `prefix` range."""
     from tfdistill.compress.quantize_configs import batch_range
 
-    if prefix == "output":
-        quantizer = wrapper.quantize_config.get_output_quantizers(wrapper.layer)[0]
-        return getattr(quantizer, "batch_range", batch_range)
+    if prefix in ("input", "output"):
+        quantizers = getattr(wrapper.quantize_config, f"get_{prefix}_quantizers")(wrapper.layer)
+        return getattr(quantizers[0], "batch_range", batch_range)
     return batch_range
 
 
@@ -124,7 +127,7 @@ def calibrate_ranges(model, dataset, steps=20):
 
     Example:
     >>> report = calibrate_ranges(qat, train, steps=2)  # qat = quantize_student(student)
-    >>> {key: [round(x, 1) for x in value] for key, value in report["layer_0_output_layer_norm/output"].items()}
+    >>> {key: [round(x, 1) for x in value] for key, value in report["layer_0_query/input"].items()}
     {'before': [-6.0, 6.0], 'after': [-2.8, 2.6]}
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
@@ -160,3 +163,32 @@ def calibrate_ranges(model, dataset, steps=20):
         min_var.assign(low)
         max_var.assign(high)
     return report
+
+
+def learned_ranges(model):
+    """Returns the activation ranges a QAT model trained with, by layer: what its export reuses.
+
+    Args:
+        model: a QAT model from `quantize_student`.
+
+    Returns:
+        dict `{layer_name: {"input": (min, max), "output": (min, max)}}` (either key may be
+        missing); "output" is the range quantizing the layer's matmul result: its output,
+        post-activation range, or pre-activation range before a tanh.
+
+    Example:
+    >>> ranges = learned_ranges(qat)  # qat = quantize_student(student), calibrated
+    >>> sorted(ranges["layer_0_query"]), sorted(ranges["pooler"])
+    (['input', 'output'], ['input', 'output'])
+    """
+    ranges = {}
+    for wrapper in _wrappers(model):
+        variables = _variables_by_short_name(wrapper)
+        entry = {}
+        for key, prefixes in (("input", ("input",)), ("output", ("output", "post_activation", "pre_activation"))):
+            prefix = next((p for p in prefixes if f"{p}_min" in variables), None)
+            if prefix is not None:
+                entry[key] = (float(variables[f"{prefix}_min"].numpy()), float(variables[f"{prefix}_max"].numpy()))
+        if entry:
+            ranges[wrapper.layer.name] = entry
+    return ranges

@@ -8,8 +8,8 @@ from tfdistill.compress.pruning_config import PruningConfig
 from tfdistill.compress.testing import TINY_CONFIG, tiny_dataset, tiny_student
 from tfdistill.models.bert import bert_layers
 
-# Every layer of a one-block student, and what QAT does with it.
-EXPECTED_PLAN = {
+# Every layer of a one-block student, and what QAT's "full" scope does with it.
+EXPECTED_FULL_PLAN = {
     "input_ids": q.SKIPPED_INPUT, "token_type_ids": q.SKIPPED_INPUT, "attention_mask": q.SKIPPED_INPUT,
     "word_embeddings": q.TABLE, "token_type_embeddings": q.TABLE,
     "embeddings_add": q.DEFAULT_8BIT, "position_embeddings": q.TABLE_AND_OUTPUT,
@@ -25,6 +25,15 @@ EXPECTED_PLAN = {
     "layer_0_output_layer_norm": q.OUTPUT, "cls_token": q.NONE, "pooler": q.DEFAULT_8BIT,
     "classifier_dropout": q.NONE, "classifier": q.DEFAULT_8BIT,
 }
+# The "xnnpack" scope (the default): what the int8 export recipe quantizes, the rest float.
+EXPECTED_XNNPACK_PLAN = {
+    **{name: q.FLOAT for name in EXPECTED_FULL_PLAN},
+    "input_ids": q.SKIPPED_INPUT, "token_type_ids": q.SKIPPED_INPUT, "attention_mask": q.SKIPPED_INPUT,
+    "attention_mask_bias": q.SKIPPED_INT_INPUT, "word_embeddings": q.TABLE,
+    "layer_0_query": q.INT8, "layer_0_key": q.INT8, "layer_0_value": q.INT8, "layer_0_attention_output": q.INT8,
+    "layer_0_intermediate": q.INT8, "layer_0_output": q.DYNAMIC_RANGE, "pooler": q.INT8,
+    "classifier": q.DYNAMIC_RANGE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +47,23 @@ def features():
 
 
 def test_every_layer_is_annotated_or_deliberately_skipped(student):
-    assert q.quantization_plan(student) == EXPECTED_PLAN
-    plan = q.quantization_plan(student, quantize_embeddings=False)
+    assert q.quantization_plan(student, int8_scope="full") == EXPECTED_FULL_PLAN
+    assert q.quantization_plan(student) == EXPECTED_XNNPACK_PLAN
+    plan = q.quantization_plan(student, quantize_embeddings=False, int8_scope="full")
     assert plan["word_embeddings"] == plan["token_type_embeddings"] == q.SKIPPED_EMBEDDING
+    assert q.quantization_plan(student, quantize_embeddings=False)["word_embeddings"] == q.SKIPPED_EMBEDDING
+    with pytest.raises(ValueError, match="Unknown QAT int8_scope 'int4'; use one of xnnpack, full"):
+        q.quantization_plan(student, int8_scope="int4")
 
 
-def test_quantized_model_wraps_what_the_plan_says(student, features):
-    qat = compress.quantize_student(student)
+@pytest.mark.parametrize("int8_scope, plan", [("full", EXPECTED_FULL_PLAN), ("xnnpack", EXPECTED_XNNPACK_PLAN)])
+def test_quantized_model_wraps_what_the_plan_says(student, features, int8_scope, plan):
+    qat = compress.quantize_student(student, int8_scope=int8_scope)
     assert isinstance(qat, compress.CompressedBert) and qat.bert_config == TINY_CONFIG
+    assert q.qat_int8_scope(qat) == int8_scope and q.qat_int8_scope(student) is None
     wrapped = {layer.layer.name for layer in qat.layers if hasattr(layer, "quantize_config")}
-    expected = {name for name, treatment in EXPECTED_PLAN.items() if not treatment.startswith("skipped")}
+    expected = {name for name, treatment in plan.items() if not treatment.startswith("skipped")
+                and treatment != q.FLOAT}
     assert wrapped == expected
     assert not {id(v) for v in qat.weights} & {id(v) for v in student.weights}, "QAT must copy the weights"
     np.testing.assert_allclose(compress.dequantized_copy(qat)(features)["logits"], student(features)["logits"],
@@ -81,7 +97,7 @@ def test_wrapped_students_are_refused(student):
 
 
 def test_calibration_moves_ranges_and_brings_qat_close_to_float(student, features):
-    qat = compress.quantize_student(student)
+    qat = compress.quantize_student(student, int8_scope="full")
     uncalibrated = np.abs(np.asarray(qat(features)["logits"]) - student(features)["logits"]).max()
     report = compress.calibrate_ranges(qat, tiny_dataset(), steps=2)
     assert "layer_0_output_layer_norm/output" in report and "pooler/pre_activation" in report
@@ -153,3 +169,20 @@ def test_quantize_configs_serialise():
     table = compress.TableQuantizeConfig(quantize_output=True)
     assert [w is layer.embeddings for w, _ in table.get_weights_and_quantizers(layer)] == [True]
     assert len(table.get_output_quantizers(layer)) == 1
+
+
+def test_xnnpack_scope_quantizes_dense_inputs_where_they_are_read(student, features):
+    # The residual reads the LayerNorm output in float, the query reads it rounded to int8.
+    qat = compress.quantize_student(student)
+    report = compress.calibrate_ranges(qat, tiny_dataset(), steps=2)
+    # Static int8: the linear query's output, and the pooler's matmul before its float tanh.
+    assert {"layer_0_query/input", "layer_0_query/post_activation", "pooler/input", "pooler/pre_activation"} <= set(
+        report)
+    assert "pooler/post_activation" not in report
+    assert not any(key.startswith(("layer_0_output/", "classifier/")) for key in report), "dynamic: no ranges"
+    query = qat.get_layer("quant_layer_0_query")
+    assert query.weights[0].shape == student.get_layer("layer_0_query").kernel.shape
+    kernel_max = [v for v in query.weights if v.name.endswith("kernel_max:0")][0]
+    assert kernel_max.shape == (TINY_CONFIG.hidden_size,), "kernels are quantized per output channel"
+    calibrated = np.abs(np.asarray(qat(features)["logits"]) - student(features)["logits"]).max()
+    assert calibrated < 0.05

@@ -17,6 +17,17 @@ Each config does one thing (the layout of TF Model Garden's `official/projects/q
   only, `margin` below their minimum: padded scores clamp to the range minimum, where softmax
   gives them at most e^-margin of the weakest real key's weight.
 
+For the `"xnnpack"` QAT scope, which fake-quantizes exactly what the `int8` export recipe
+quantizes (`tfdistill/export/recipes/int8.json`):
+- `DenseQuantizeConfig("static")`: a FULLY_CONNECTED with int8 input, weights and output: the
+  input and output per tensor (asymmetric, moving-average ranges), the kernel per output channel
+  (symmetric, narrow range), as ai-edge-quantizer quantizes it. The output is the matmul's: the
+  converter leaves the pooler's tanh a separate float op after the int8 FULLY_CONNECTED. The input range belongs to the
+  layer (`InputQuantizeWrapper`), not to its producer, whose float output also feeds the residual.
+- `DenseQuantizeConfig("dynamic")`: a dynamic-range FULLY_CONNECTED (the FFN output projection
+  and the classifier): kernel per output channel, the input quantized per row at run time
+  (`RowwiseQuantizer`, asymmetric as XNNPACK does), the output float.
+
 Quantizer settings match tfmot's default 8-bit scheme: weights symmetric, narrow range
 ([-127, 127]), last-value ranges; activations asymmetric, full range, moving-average ranges.
 """
@@ -48,15 +59,16 @@ def _activation_quantizer():
     return quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
 
 
-def _table_quantizer(preserve_sparsity):
+def _weight_quantizer(preserve_sparsity, per_axis=False):
     if preserve_sparsity:
         # tfmot's prune-preserving weight quantizer: multiplies by the sparsity mask it read at
         # build time, so zeros stay exact zeros through QAT (same settings otherwise).
         from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (
             prune_preserve_quantize_registry as registry)
 
-        return registry.PrunePreserveDefault8BitWeightsQuantizer()
-    return quantizers.LastValueQuantizer(num_bits=8, per_axis=False, symmetric=True, narrow_range=True)
+        return registry.PrunePreserveDefaultWeightsQuantizer(
+            num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
+    return quantizers.LastValueQuantizer(num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
 
 
 class _NoWeightsOrActivations(tfmot.quantization.keras.QuantizeConfig):
@@ -130,7 +142,7 @@ class TableQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
         self.preserve_sparsity = bool(preserve_sparsity)
 
     def get_weights_and_quantizers(self, layer):
-        return [(layer.embeddings, _table_quantizer(self.preserve_sparsity))]
+        return [(layer.embeddings, _weight_quantizer(self.preserve_sparsity))]
 
     def get_activations_and_quantizers(self, layer):
         return []
@@ -211,7 +223,96 @@ class ScoresQuantizeConfig(_NoWeightsOrActivations):
         return {"margin": self.margin}
 
 
+@keras.utils.register_keras_serializable(package="tfdistill")
+class RowwiseQuantizer(quantizers.Quantizer):
+    """8-bit asymmetric fake-quantization of each row (last axis) with its own range, at run time.
+
+    What a dynamic-range FULLY_CONNECTED does to its input in XNNPACK (and LiteRT with
+    `asymmetric_quantize_inputs`): every row gets the range `[min(row, 0), max(row, 0)]` mapped to
+    [-128, 127]. No variables; gradients pass straight through.
+
+    Example:
+    >>> rows = tf.constant([[0.0, 1.0, 2.55], [-1.0, 0.0, 0.003]])
+    >>> [[round(float(x), 3) for x in row] for row in RowwiseQuantizer()(rows, False, {})]
+    [[0.0, 1.0, 2.55], [-1.0, 0.0, 0.004]]
+    """
+
+    def build(self, tensor_shape, name, layer):
+        return {}
+
+    def __call__(self, inputs, training, weights, **kwargs):
+        low = tf.minimum(tf.reduce_min(inputs, axis=-1, keepdims=True), 0.0)
+        high = tf.maximum(tf.reduce_max(inputs, axis=-1, keepdims=True), 0.0)
+        scale = tf.maximum(high - low, 1e-12) / 255.0
+        zero_point = tf.round(-128.0 - low / scale)
+        levels = tf.clip_by_value(tf.round(inputs / scale) + zero_point, -128.0, 127.0)
+        quantized = (levels - zero_point) * scale
+        return inputs + tf.stop_gradient(quantized - inputs)
+
+    def get_config(self):
+        return {}
+
+
+# How a DenseQuantizeConfig quantizes the layer's input; both quantize the kernel per channel.
+DENSE_INPUTS = ("static", "dynamic")
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class DenseQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
+    """A Dense layer as the `int8` export recipe runs it: static int8 or dynamic range.
+
+    Use it inside `InputQuantizeWrapper` (the input quantizer is the wrapper's).
+
+    Args:
+        inputs: str, `"static"` (input and output int8 per tensor, moving-average ranges) or
+            `"dynamic"` (input per row at run time, float output).
+        preserve_sparsity: bool, keep the kernel's exact zeros (pruned students).
+
+    Example:
+    >>> config = DenseQuantizeConfig("dynamic")
+    >>> dense = keras.layers.Dense(4)
+    >>> dense.build((None, 8))
+    >>> [type(q).__name__ for q in config.get_input_quantizers(dense)], config.get_output_quantizers(dense)
+    (['RowwiseQuantizer'], [])
+    >>> DenseQuantizeConfig("float")
+    Traceback (most recent call last):
+    ...
+    ValueError: DenseQuantizeConfig inputs must be one of ('static', 'dynamic'), got 'float'.
+    """
+
+    def __init__(self, inputs="static", preserve_sparsity=False):
+        if inputs not in DENSE_INPUTS:
+            raise ValueError(f"DenseQuantizeConfig inputs must be one of {DENSE_INPUTS}, got {inputs!r}.")
+        self.inputs = inputs
+        self.preserve_sparsity = bool(preserve_sparsity)
+
+    def get_weights_and_quantizers(self, layer):
+        return [(layer.kernel, _weight_quantizer(self.preserve_sparsity, per_axis=True))]
+
+    def get_activations_and_quantizers(self, layer):
+        # tfmot's activation wrapper quantizes a linear output after it and a tanh before it: the
+        # deployed FULLY_CONNECTED writes int8, then a float TANH follows (the pooler).
+        return [(layer.activation, _activation_quantizer())] if self.inputs == "static" else []
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        (layer.kernel,) = quantize_weights
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        if quantize_activations:
+            (layer.activation,) = quantize_activations
+
+    def get_input_quantizers(self, layer):
+        return [_activation_quantizer() if self.inputs == "static" else RowwiseQuantizer()]
+
+    def get_output_quantizers(self, layer):
+        return []
+
+    def get_config(self):
+        return {"inputs": self.inputs, "preserve_sparsity": self.preserve_sparsity}
+
+
 CUSTOM_OBJECTS = {
     cls.__name__: cls for cls in (OutputQuantizeConfig, NoOpQuantizeConfig, TableQuantizeConfig,
-                                  MaskedScoresQuantizer, ScoresQuantizeConfig)
+                                  MaskedScoresQuantizer, ScoresQuantizeConfig, RowwiseQuantizer,
+                                  DenseQuantizeConfig)
 }

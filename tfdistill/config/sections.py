@@ -13,6 +13,7 @@ from tfdistill.config.base import Config, ConfigError, check
 EMBEDDING_INITS = ("auto", "copy", "pca", "random")  # tfdistill.distill.student.EMBEDDING_INITS
 LAYER_MAP_STRATEGIES = ("uniform", "last")  # tfdistill.distill.layer_map.STRATEGIES
 MIXED_PRECISION_MODES = ("auto", "bfloat16", "float32")  # tfdistill.training.precision.MODES
+QAT_INT8_SCOPES = ("xnnpack", "full")  # compress.quantization.INT8_SCOPES (no tfmot import here)
 QAT_SOURCES = ("distill", "prune")
 
 
@@ -298,6 +299,9 @@ class QatConfig(Config, _StepBudget):
             zeros kept: smaller gzip); `prune` falls back to `distill` when pruning is skipped.
         calibration_steps: batches that calibrate the quantizer ranges before training.
         min_steps: the fewest training steps.
+        int8_scope: what QAT fake-quantizes: `xnnpack` (what the int8 export recipe
+            quantizes; exported through that recipe) or `full` (every layer, tfmot's default
+            8-bit scheme; exported by TF's converter).
     """
 
     SECTION = "qat"
@@ -307,6 +311,7 @@ class QatConfig(Config, _StepBudget):
     source: str = "distill"
     calibration_steps: int = 20
     min_steps: int = 300  # as pruning's
+    int8_scope: str = "xnnpack"
 
     def validate(self):
         _at_least(self, "epochs", 1)
@@ -315,6 +320,7 @@ class QatConfig(Config, _StepBudget):
         _at_least(self, "batch_size", 1)
         _one_of(self, "source", QAT_SOURCES)
         _at_least(self, "calibration_steps", 0)
+        _one_of(self, "int8_scope", QAT_INT8_SCOPES)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -87,7 +87,7 @@ ACTIVATION_FED = ("dynamic", "static", "float")
 
 
 def convert(function, trackable, mode, representative=None, int8_scope="xnnpack",
-            quantizer="ai-edge-quantizer"):
+            quantizer="ai-edge-quantizer", layer_ranges=None):
     """Converts a concrete function to a `.tflite` flatbuffer.
 
     Args:
@@ -99,6 +99,8 @@ def convert(function, trackable, mode, representative=None, int8_scope="xnnpack"
         int8_scope: str, `"xnnpack"` or `"full"` (int8 and qat modes).
         quantizer: str, `"ai-edge-quantizer"` (recipe files) or `"converter"` (TF's converter,
             the route before issue 13) for `dynamic` and `int8`; see the module doc.
+        layer_ranges: optional ranges by Keras layer that replace calibrated ones in the recipe
+            route (`quantization_recipes.quantize`): a QAT model's learned ranges.
 
     Returns:
         bytes.
@@ -123,13 +125,13 @@ def convert(function, trackable, mode, representative=None, int8_scope="xnnpack"
         # TF's calibrator still opens the flatbuffer with the deprecated tf.lite.Interpreter.
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
         if uses_recipe(mode, int8_scope, quantizer):
-            return _quantize_by_recipe(function, trackable, mode, representative)
+            return _quantize_by_recipe(function, trackable, mode, representative, layer_ranges)
         if mode in CALIBRATED_MODES and int8_scope == "xnnpack":
             return _convert_int8_for_xnnpack(function, trackable, mode, representative)
         return _converter(function, trackable, mode, representative, int8_scope).convert()
 
 
-def _quantize_by_recipe(function, trackable, mode, representative):
+def _quantize_by_recipe(function, trackable, mode, representative, layer_ranges=None):
     from tfdistill.export import flatbuffer_edit
     from tfdistill.export import quantization_recipes as recipes
 
@@ -141,7 +143,7 @@ def _quantize_by_recipe(function, trackable, mode, representative):
     float_flatbuffer, _ = flatbuffer_edit.quantize_inputs_asymmetrically(float_flatbuffer)
     feeds = (list(representative()) if mode in CALIBRATED_MODES
              else [recipes.padding_feed(float_flatbuffer)])
-    return recipes.quantize(float_flatbuffer, recipes.load_recipe(mode), feeds)
+    return recipes.quantize(float_flatbuffer, recipes.load_recipe(mode), feeds, layer_ranges)
 
 
 def _converter(function, trackable, mode, representative=None, int8_scope="xnnpack"):

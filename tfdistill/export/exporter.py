@@ -93,7 +93,7 @@ def export_tflite(model, output_dir, mode="dynamic", seq_len=64, tokenizer=None,
     card = measured_card(flatbuffer, reference, features, mode, force, test_split, tokenizer,
                          labels=names, source=source or model.name,
                          int8_scope=int8_scope if representative else None,
-                         **quantization_fields(mode, int8_scope, quantizer))
+                         **quantization_fields(converted_mode(model, mode), int8_scope, quantizer))
     # text_classifier.tflite: the same model as MediaPipe Tasks' TextClassifier loads it.
     mediapipe_files, card["mediapipe"] = package_files(flatbuffer, tokenizer, names, card, features)
     path = package.write_model_package(output_dir, flatbuffer, tokenizer.vocab, names, card,
@@ -182,6 +182,28 @@ def measured_card(flatbuffer, reference, features, mode, force, test_split, toke
         tokenizer=tokenizer.get_config(), **fields)
 
 
+def converted_mode(model, mode):
+    """Returns the mode the converter exports `model` in when asked for `mode`.
+
+    A QAT model of the "xnnpack" scope (`compress.quantize_student`, the default) fake-quantizes
+    exactly what the `int8` recipe quantizes, so its `qat` export is its float copy
+    (`compress.dequantized_copy`) quantized by that recipe at the activation ranges QAT trained
+    with (`compress.calibration.learned_ranges`; the representative examples calibrate only what
+    QAT has no range for): the same graph, kernels and XNNPACK partition as post-training int8,
+    with the weights and ranges QAT trained. A "full"-scope QAT model goes
+    to the converter as it is (its FakeQuant ops become int8 ops); other modes are unchanged.
+
+    Example:
+    >>> converted_mode(qat, "qat"), converted_mode(student, "dynamic")  # qat: quantize_student(student)
+    ('int8', 'dynamic')
+    """
+    if mode != "qat":
+        return mode
+    from tfdistill.compress.quantization import qat_int8_scope
+
+    return "int8" if qat_int8_scope(model) == "xnnpack" else mode
+
+
 def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack",
                   with_probabilities=True, quantizer="ai-edge-quantizer"):
     """Converts a model to `.tflite` bytes from its XNNPACK-friendly serving graph (no checks).
@@ -209,9 +231,16 @@ def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack
     from tfdistill.export.rewrites import export_graph
     from tfdistill.export.signature import serving_function
 
+    layer_ranges = None
+    if converted_mode(model, mode) != mode:
+        # The QAT model's float copy, quantized by the int8 recipe at the ranges QAT trained with.
+        from tfdistill.compress.calibration import dequantized_copy, learned_ranges
+
+        layer_ranges = learned_ranges(model)
+        model, mode = dequantized_copy(model), converted_mode(model, mode)
     serving_model = export_graph(model)
     function = serving_function(serving_model, seq_len, with_probabilities)
-    return convert(function, serving_model, mode, representative, int8_scope, quantizer)
+    return convert(function, serving_model, mode, representative, int8_scope, quantizer, layer_ranges)
 
 
 def quantization_fields(mode, int8_scope="xnnpack", quantizer="ai-edge-quantizer"):

@@ -119,7 +119,7 @@ def quantizer_version():
     return f"{QUANTIZER_PACKAGE} {metadata.version(QUANTIZER_PACKAGE)}"
 
 
-def quantize(float_flatbuffer, recipe, calibration_feeds=None):
+def quantize(float_flatbuffer, recipe, calibration_feeds=None, layer_ranges=None):
     """Quantizes a float32 `.tflite` with ai-edge-quantizer: calibrate, then quantize.
 
     Args:
@@ -127,6 +127,9 @@ def quantize(float_flatbuffer, recipe, calibration_feeds=None):
         recipe: list of rules, e.g. `load_recipe("int8")`.
         calibration_feeds: iterable of input dicts (`[1, seq_len]` arrays by input name); needed
             when a rule quantizes activations statically.
+        layer_ranges: optional `{keras_layer_name: {"input": (min, max), "output": (min, max)}}`,
+            ranges that replace the calibrated ones of those layers' FULLY_CONNECTED inputs and
+            outputs (a QAT model's learned ranges: `compress.calibration.learned_ranges`).
 
     Returns:
         bytes. Constant buffers of 1 KB and more sit after the flatbuffer (offset and size in
@@ -159,8 +162,67 @@ def quantize(float_flatbuffer, recipe, calibration_feeds=None):
         warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors")
         calibration = (engine.calibrate({SIGNATURE_KEY: feeds}, num_threads=os.cpu_count() or 1)
                        if engine.need_calibration else None)
+    if layer_ranges and calibration is not None:
+        apply_layer_ranges(calibration, float_flatbuffer, layer_ranges)
         result = engine.quantize(calibration, enable_progress_bar=False, enable_progress_report=False)
     return bytes(result.quantized_model)
+
+
+def apply_layer_ranges(calibration, float_flatbuffer, layer_ranges):
+    """Replaces calibrated FULLY_CONNECTED input and output ranges by ranges given per Keras layer.
+
+    An FC belongs to the layer named as a scope of its output tensor (`student/layer_0_key/
+    Tensordot` -> `layer_0_key`). FCs reading one tensor (query, key and value read the same
+    LayerNorm output) get the mean of their layers' input ranges: a tensor has one scale.
+
+    Args:
+        calibration: dict, ai-edge-quantizer's calibration result (`{tensor: {"min", "max", ...}}`),
+            changed in place.
+        float_flatbuffer: bytes, the graph it was calibrated on.
+        layer_ranges: dict, see `quantize`.
+
+    Returns:
+        list of str, the tensors whose ranges were replaced.
+
+    Example:
+    >>> apply_layer_ranges({}, flatbuffer, {"layer_0_query": {"input": (-1.0, 1.0)}})  # a float32 .tflite
+    []
+    """
+    import numpy as np
+
+    from tfdistill.export import flatbuffer_edit
+
+    model = flatbuffer_edit.read_model(float_flatbuffer)
+    subgraph = model.subgraphs[0]
+    wanted = {}
+    for op in subgraph.operators:
+        if flatbuffer_edit.op_name(model, op) != "FULLY_CONNECTED":
+            continue
+        output = flatbuffer_edit.tensor_name(subgraph.tensors[int(op.outputs[0])])
+        layer = _layer_of(output, layer_ranges)
+        if layer is None:
+            continue
+        reading = flatbuffer_edit.tensor_name(subgraph.tensors[int(op.inputs[0])])
+        for tensor, key in ((reading, "input"), (output, "output")):
+            if key in layer_ranges[layer]:
+                wanted.setdefault(tensor, []).append(layer_ranges[layer][key])
+    replaced = []
+    for tensor, ranges in wanted.items():
+        if tensor not in calibration:
+            continue
+        low, high = np.mean([r[0] for r in ranges]), np.mean([r[1] for r in ranges])
+        entry = calibration[tensor]
+        entry["min"] = np.full_like(entry["min"], low)
+        entry["max"] = np.full_like(entry["max"], high)
+        replaced.append(tensor)
+    return replaced
+
+
+def _layer_of(tensor_name, layer_names):
+    """The longest layer name that is a scope of `tensor_name`, or None."""
+    scopes = set(tensor_name.replace(";", "/").split("/"))
+    found = [name for name in layer_names if name in scopes]
+    return max(found, key=len) if found else None
 
 
 def op_scopes(flatbuffer):

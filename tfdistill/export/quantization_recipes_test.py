@@ -69,3 +69,23 @@ def test_dynamic_recipe_needs_no_real_examples(float_flatbuffer):
     padded = recipes.quantize(float_flatbuffer, recipe, [recipes.padding_feed(float_flatbuffer)])
     # GATHER's int8 output takes its table's scale: no calibrated range reaches the model.
     assert padded == recipes.quantize(float_flatbuffer, recipe, _feeds(4))
+
+
+def test_layer_ranges_replace_the_calibrated_ranges_of_their_fully_connected_ops(float_flatbuffer):
+    from ai_edge_quantizer import quantizer as aeq
+
+    from tfdistill.export.runtime import SIGNATURE_KEY
+
+    engine = aeq.Quantizer(bytearray(float_flatbuffer), recipes.load_recipe("int8"))
+    calibration = engine.calibrate({SIGNATURE_KEY: _feeds(2)})
+    ranges = {"layer_0_query": {"input": (-1.0, 1.0), "output": (-2.0, 3.0)},
+              "layer_0_key": {"input": (-3.0, 3.0)}, "pooler": {"output": (-4.0, 4.0)}}
+    replaced = recipes.apply_layer_ranges(calibration, float_flatbuffer, ranges)
+    query_out = [name for name in replaced if "layer_0_query/" in name]
+    assert len(replaced) == 3 and len(query_out) == 1, replaced
+    assert float(calibration[query_out[0]]["max"].max()) == 3.0
+    # Query and key read the same LayerNorm output: one tensor, the mean of their ranges.
+    shared = [name for name in replaced if "layer_norm" in name]
+    assert len(shared) == 1 and float(calibration[shared[0]]["min"].min()) == -2.0
+    pooler = [name for name in replaced if "pooler" in name]
+    assert float(calibration[pooler[0]]["min"].min()) == -4.0

@@ -37,6 +37,9 @@ flags.DEFINE_integer("calibration_steps", 20, "Training batches that set the qua
 flags.DEFINE_bool("preserve_sparsity", False, "Keep the student's zeros through QAT (tfmot's "
                   "prune-preserving scheme); use it for pruned students.")
 flags.DEFINE_bool("quantize_embeddings", True, "Fake-quantize the embedding tables during QAT.")
+flags.DEFINE_enum("int8_scope", "xnnpack", ["xnnpack", "full"], "What QAT fake-quantizes: xnnpack = exactly "
+                  "what the int8 export recipe quantizes (dense layers, the word table; exported through that "
+                  "recipe), full = every layer (tfmot's default 8-bit scheme; exported by TF's converter).")
 FLAGS = flags.FLAGS
 list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, tensorboard_flags)
 
@@ -60,7 +63,7 @@ def qat_and_write(values, output_dir, resumable=True):
 
     backup_dir = prepare_resumable_run(values, output_dir, data)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
-                                    quantize_embeddings=values.quantize_embeddings)
+                                    quantize_embeddings=values.quantize_embeddings, int8_scope=values.int8_scope)
     sparsity_before = compress.weight_sparsity(student)
     if not values.preserve_sparsity and compress.overall_sparsity(sparsity_before) >= SPARSE:
         logging.warning("The student is %.0f%% zeros; QAT will fill them in. Pass --preserve_sparsity to keep them.",
@@ -68,7 +71,9 @@ def qat_and_write(values, output_dir, resumable=True):
     metrics = {"student_path": values.student, "teacher": values.teacher, "dataset": data.get_config(),
                "losses": terms if teacher is not None else ["hard_label"],
                "preserve_sparsity": values.preserve_sparsity, "calibration_steps": values.calibration_steps,
-               "quantization_plan": compress.quantization_plan(student, values.quantize_embeddings),
+               "int8_scope": values.int8_scope,
+               "quantization_plan": compress.quantization_plan(student, values.quantize_embeddings,
+                                                               int8_scope=values.int8_scope),
                **compress_flags.accuracies(student, tokenizer, data, values.max_length, "float")}
     if values.calibration_steps:
         train = make_tf_dataset(data.train, tokenizer, values.max_length, values.batch_size, shuffle=True,
