@@ -162,8 +162,8 @@ def quantize(float_flatbuffer, recipe, calibration_feeds=None, layer_ranges=None
         warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors")
         calibration = (engine.calibrate({SIGNATURE_KEY: feeds}, num_threads=os.cpu_count() or 1)
                        if engine.need_calibration else None)
-    if layer_ranges and calibration is not None:
-        apply_layer_ranges(calibration, float_flatbuffer, layer_ranges)
+        if layer_ranges and calibration is not None:
+            apply_layer_ranges(calibration, float_flatbuffer, layer_ranges)
         result = engine.quantize(calibration, enable_progress_bar=False, enable_progress_report=False)
     return bytes(result.quantized_model)
 
