@@ -5,6 +5,7 @@ import math
 import os
 import platform
 
+from tfdistill.pipeline.selection import choose_shipped
 from tfdistill.utils import atomic
 
 INT8_MODES = ("int8", "qat", "dynamic")
@@ -60,10 +61,9 @@ def build_report(ctx, stage_seconds, wall_seconds):
     students = [_keras_entry(stage, stage_outputs[stage]) for stage in ("distill", "prune", "qat") if stage in stage_outputs]
     students += [e for e in entries if e["stage"] != "teacher"]
     # Chosen on validation, reported on test: picking the best test score among several candidates
-    # would overstate what the shipped model does on new data.
-    quantized = [e for e in students if e["mode"] in INT8_MODES and e.get("validation_accuracy") is not None]
-    best = max(quantized, key=lambda e: (e["validation_accuracy"], -e["latency_ms_p50"])) if quantized else None
+    # would overstate what the shipped model does on new data (`selection`: ties within noise).
     split_sizes = {name: len(split) for name, split in ctx.data.splits.items()}
+    best, choice = choose_shipped([e for e in students if e["mode"] in INT8_MODES], split_sizes["validation"])
     return {
         "dataset": {"name": ctx.data.name, "num_classes": ctx.data.num_classes, **split_sizes},
         "machine": machine(), "wall_seconds": wall_seconds, "stage_seconds": stage_seconds,
@@ -72,6 +72,7 @@ def build_report(ctx, stage_seconds, wall_seconds):
         "teacher": teacher, "students": students,
         "best_quantized_student": best and best["name"],
         "chosen_on": "validation accuracy",
+        "choice": choice,
         "retention": best and best["accuracy"] / teacher["accuracy"],
         "latency_gain": best and teacher["latency_ms_p50"] / best["latency_ms_p50"],
         "refused_exports": ctx.outputs("export").get("refused", {}),
@@ -102,10 +103,15 @@ def markdown(report):
     for name, refusal in report.get("refused_exports", {}).items():
         lines += ["", f"Not exported: {name} ({refusal['reason']})"]
     if report["retention"] is not None:
-        lines += ["", f"Best quantized student (chosen on validation accuracy): {report['best_quantized_student']}, "
+        lines += ["", f"Shipped student (chosen on validation accuracy): {report['best_quantized_student']}, "
                       "test retention "
                       f"{report['retention']:.3f} of the teacher's accuracy, {report['latency_gain']:.1f}x faster than the "
                       f"fp32 teacher ({report['teacher']['threads']} thread, XNNPACK)."]
+        choice = report.get("choice") or {}
+        if choice.get("tied"):
+            lines += ["", f"Tied on validation (within one standard error, {choice['standard_error']:.4f}, of the best "
+                          f"{choice['best_validation_accuracy']:.4f}): {', '.join(choice['tied'])}; the rule: "
+                          f"{choice['rule']}."]
     return "\n".join(lines) + "\n"
 
 
