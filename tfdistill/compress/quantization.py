@@ -49,11 +49,10 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tfdistill.compress.bert_graph import as_compressed_bert, bert_config_of, custom_objects
+from tfdistill.config.sections import INT8_SCOPES
 from tfdistill.models.bert import bert_layers
 from tfdistill.utils import atomic
 
-# The QAT scopes: what the deployed int8 graph quantizes (XNNPACK in one partition), or every op.
-INT8_SCOPES = ("xnnpack", "full")
 
 DEFAULT_8BIT = "default_8bit"
 OUTPUT = "output"

@@ -13,7 +13,8 @@ from tfdistill.config.base import Config, ConfigError, check
 EMBEDDING_INITS = ("auto", "copy", "pca", "random")  # tfdistill.distill.student.EMBEDDING_INITS
 LAYER_MAP_STRATEGIES = ("uniform", "last")  # tfdistill.distill.layer_map.STRATEGIES
 MIXED_PRECISION_MODES = ("auto", "bfloat16", "float32")  # tfdistill.training.precision.MODES
-QAT_INT8_SCOPES = ("xnnpack", "full")  # compress.quantization.INT8_SCOPES (no tfmot import here)
+# What int8 covers, for the export and for QAT: what XNNPACK runs in int8 in one partition, or every op.
+INT8_SCOPES = ("xnnpack", "full")
 QAT_SOURCES = ("distill", "prune")
 
 
@@ -320,7 +321,7 @@ class QatConfig(Config, _StepBudget):
         _at_least(self, "batch_size", 1)
         _one_of(self, "source", QAT_SOURCES)
         _at_least(self, "calibration_steps", 0)
-        _one_of(self, "int8_scope", QAT_INT8_SCOPES)
+        _one_of(self, "int8_scope", INT8_SCOPES)
 
 
 @dataclasses.dataclass(frozen=True)

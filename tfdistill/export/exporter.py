@@ -231,13 +231,13 @@ def to_flatbuffer(model, mode, seq_len, representative=None, int8_scope="xnnpack
     from tfdistill.export.rewrites import export_graph
     from tfdistill.export.signature import serving_function
 
-    layer_ranges = None
-    if converted_mode(model, mode) != mode:
+    layer_ranges, target_mode = None, converted_mode(model, mode)
+    if target_mode != mode:
         # The QAT model's float copy, quantized by the int8 recipe at the ranges QAT trained with.
         from tfdistill.compress.calibration import dequantized_copy, learned_ranges
 
         layer_ranges = learned_ranges(model)
-        model, mode = dequantized_copy(model), converted_mode(model, mode)
+        model, mode = dequantized_copy(model), target_mode
     serving_model = export_graph(model)
     function = serving_function(serving_model, seq_len, with_probabilities)
     return convert(function, serving_model, mode, representative, int8_scope, quantizer, layer_ranges)

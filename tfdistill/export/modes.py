@@ -6,9 +6,11 @@ Example:
 ('float32', 'float16', 'dynamic', 'int8', 'qat')
 """
 
+# The int8 scopes ("xnnpack": int8 only where XNNPACK keeps one partition; "full": every op that
+# has an int8 kernel) are the run config's, shared with QAT.
+from tfdistill.config.sections import INT8_SCOPES  # noqa: F401  (re-exported)
+
 MODES = ("float32", "float16", "dynamic", "int8", "qat")
-# "xnnpack": int8 only where XNNPACK keeps one partition; "full": every op that has an int8 kernel.
-INT8_SCOPES = ("xnnpack", "full")
 # Modes whose activation ranges come from a representative dataset.
 CALIBRATED_MODES = ("int8", "qat")
 # Who quantizes the `dynamic` and `int8` (xnnpack scope) modes: ai-edge-quantizer from the

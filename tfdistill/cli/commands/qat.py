@@ -25,6 +25,7 @@ from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensor
 from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
+from tfdistill.config.sections import INT8_SCOPES
 from tfdistill.training.outputs import write_model_folder
 
 QAT_MODEL_FILE = "qat_model.h5"
@@ -37,7 +38,7 @@ flags.DEFINE_integer("calibration_steps", 20, "Training batches that set the qua
 flags.DEFINE_bool("preserve_sparsity", False, "Keep the student's zeros through QAT (tfmot's "
                   "prune-preserving scheme); use it for pruned students.")
 flags.DEFINE_bool("quantize_embeddings", True, "Fake-quantize the embedding tables during QAT.")
-flags.DEFINE_enum("int8_scope", "xnnpack", ["xnnpack", "full"], "What QAT fake-quantizes: xnnpack = exactly "
+flags.DEFINE_enum("int8_scope", "xnnpack", INT8_SCOPES, "What QAT fake-quantizes: xnnpack = exactly "
                   "what the int8 export recipe quantizes (dense layers, the word table; exported through that "
                   "recipe), full = every layer (tfmot's default 8-bit scheme; exported by TF's converter).")
 FLAGS = flags.FLAGS
