@@ -81,7 +81,7 @@ def tflite_row(model, mode, ctx, folder):
 def qat_row(student, scope, ctx, start):
     from tfdistill import compress
     from tfdistill.data.pipeline import make_tf_dataset
-    from tfdistill.pipeline.stages import _epochs
+    from tfdistill.pipeline.stages import stage_epochs
 
     settings = ctx.config.qat
     qat = compress.quantize_student(student, preserve_sparsity=start == "prune", int8_scope=scope)
@@ -93,7 +93,7 @@ def qat_row(student, scope, ctx, start):
     started = time.perf_counter()
     result = compress.fit_student(
         qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"),
-        epochs=FLAGS.bench_qat_epochs or _epochs(ctx, "qat"), max_length=ctx.config.data.max_length,
+        epochs=FLAGS.bench_qat_epochs or stage_epochs(ctx, "qat"), max_length=ctx.config.data.max_length,
         batch_size=settings.batch_size, learning_rate=FLAGS.bench_qat_learning_rate or settings.learning_rate,
         seed=ctx.config.seed, verbose=2)
     trained = keras_accuracies(qat, ctx)
@@ -142,7 +142,9 @@ def main(argv):
             rows += rows_for_start(start, ctx, workdir)
     print(format_table(rows))
     if FLAGS.output_json:
-        with open(FLAGS.output_json, "w", encoding="utf-8") as f:
+        from tfdistill.utils import atomic
+
+        with atomic.atomic_path(FLAGS.output_json) as tmp, open(tmp, "w", encoding="utf-8") as f:
             json.dump({"run_dir": FLAGS.run_dir, "seed": ctx.config.seed, "load": load, "rows": rows}, f, indent=1)
 
 

@@ -101,7 +101,7 @@ def teacher_stage(ctx, folder):
     teacher = tfdistill.load_pretrained(ctx.base_model, num_labels=ctx.data.num_classes)
     teacher.bert_config = teacher.bert_config.replace(label_names=tuple(ctx.data.label_names))
     finetune.fine_tune_classifier(teacher, ctx.tokenizer, ctx.data, max_length=config.data.max_length,
-                                  epochs=_epochs(ctx, "teacher"), batch_size=config.teacher.batch_size,
+                                  epochs=stage_epochs(ctx, "teacher"), batch_size=config.teacher.batch_size,
                                   learning_rate=config.teacher.learning_rate, seed=config.seed,
                                   backup_dir=ctx.backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("teacher")))
     return _save(teacher, folder, ctx, "teacher")
@@ -116,14 +116,14 @@ def distill_stage(ctx, folder):
     teacher = ctx.model("teacher")
     student = student_from_config(teacher, config.student, ctx.tokenizer, ctx.data.train, max_length)
     distill(teacher, student, ctx.tokenizer, ctx.data, losses=config.loss_terms(), max_length=max_length,
-            epochs=_epochs(ctx, "distill"), intermediate_epochs=config.distill.intermediate_epochs,
+            epochs=stage_epochs(ctx, "distill"), intermediate_epochs=config.distill.intermediate_epochs,
             batch_size=config.distill.batch_size, learning_rate=config.distill.learning_rate,
             augment=config.distill.augment, seed=config.seed, backup_dir=ctx.backup_dir,
             callbacks=tensorboard_callbacks(ctx.log_dir("distill")))
     return _save(student, folder, ctx, "distill")
 
 
-def _epochs(ctx, stage):
+def stage_epochs(ctx, stage):
     """The stage's epochs on this data: its config's `epochs`, more when small data would give fewer
     than its `min_steps` (said once, so the run's log shows why a stage takes longer)."""
     section = getattr(ctx.config, stage)
@@ -143,7 +143,7 @@ def prune_stage(ctx, folder):
     from tfdistill import compress
 
     prune, max_length = ctx.config.prune, ctx.config.data.max_length
-    epochs = _epochs(ctx, "prune")
+    epochs = stage_epochs(ctx, "prune")
     schedule = compress.PruningConfig.for_steps(_train_steps(ctx, epochs, prune.batch_size),
                                                 target_sparsity=prune.target_sparsity)
     # Embedding rows of tokens the training data never uses are pruned first (they cost nothing).
@@ -171,7 +171,7 @@ def qat_stage(ctx, folder):
     calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, max_length, settings.batch_size, shuffle=True,
                                   seed=seed)
     compress.calibrate_ranges(qat, calibration, steps=settings.calibration_steps)
-    compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=_epochs(ctx, "qat"),
+    compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=stage_epochs(ctx, "qat"),
                          max_length=max_length, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
                          seed=seed, backup_dir=ctx.backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("qat")))
     compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
