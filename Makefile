@@ -25,8 +25,11 @@ $(ASSETS_STAMP): $(STAMP)
 	rm -f $(VENV)/.assets-*
 	touch $(ASSETS_STAMP)
 
+# The suite runs in one worker process per core (at most 4: each holds its own TensorFlow):
+# most tests train tiny models or start scripts, which keep one core busy each. A test file
+# stays on one worker, so its module fixtures are built once.
 test: setup android-deps mediapipe
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 demo: setup mediapipe
 	$(PY) recipes/pipeline.py --output_dir=runs/demo

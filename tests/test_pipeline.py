@@ -14,14 +14,16 @@ import time
 import numpy as np
 import pytest
 
+from tests.offline import offline_env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORDS = {"billing": "invoice refund charge card payment price", "shipping": "parcel courier late box address track",
          "account": "password login email reset profile locked"}
 
 
-def _pipeline(*args, timeout=600):
+def _pipeline(*args, timeout=600, env=None):
     return subprocess.run([sys.executable, os.path.join(ROOT, "recipes", "pipeline.py"), *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                          text=True, timeout=timeout, env=env or {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +73,14 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
     start = time.perf_counter()
     # Resumed on one device's MirroredStrategy and with TensorBoard logs: neither is an input of
     # any stage (the teacher stage stays skipped, and the run after this one skips them all).
-    logs = tmp_path / "logs"
-    result = _pipeline(*flags, "--distribution_strategy=mirrored", f"--tensorboard_dir={logs}")
+    # The network is off (tests/offline.py): distilling, pruning, QAT, exporting, evaluating
+    # (LiteRT and MediaPipe) and benchmarking need none.
+    logs, offline = tmp_path / "logs", tmp_path / "offline"
+    offline.mkdir()
+    result = _pipeline(*flags, "--distribution_strategy=mirrored", f"--tensorboard_dir={logs}",
+                       env=offline_env(offline))
     assert result.returncode == 0, result.stderr[-4000:]
+    assert not (offline / "attempts.log").exists(), (offline / "attempts.log").read_text()
     assert time.perf_counter() - start < 300
     assert "== teacher: done earlier with the same inputs, skipped" in result.stdout
     assert re.search(r"Resumed from the backup in \S+/training_backup/distill-\w+/train: epochs 1-[12] were done",
