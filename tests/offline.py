@@ -12,7 +12,7 @@ import os
 import textwrap
 
 SITECUSTOMIZE = textwrap.dedent('''
-    """Installed by tests/test_network_off.py: no socket may reach beyond loopback."""
+    """Installed by tests/offline.py: no socket may reach beyond loopback."""
     import ipaddress
     import os
     import socket
