@@ -27,6 +27,9 @@ DEMO = {
                 "min_steps": 600},
     "student": {"layers": 4, "hidden": None, "heads": 6, "intermediate": 384, "head_size": None,
                 "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform"},
+    # Added with the retention ladder (the demo's student is its start).
+    "ladder": {"target_retention": 0.98, "students": ["2x4x256", "3x4x384", "4x6x384", "5x8x768"],
+               "start": "4x6x384"},
     "losses": {"logit_weight": 1.0, "hard_weight": 0.5, "hidden_weight": 0.0, "embedding_weight": 0.0,
                "attention_weight": 0.0, "relation_weight": 0.0, "cosine_weight": 0.0, "temperature": 2.0,
                "head_average": False},
@@ -167,6 +170,11 @@ def test_a_bad_file_names_itself(tmp_path):
     ({"losses.head_average": 1}, "losses.head_average=1 must be true or false, not int"),
     ({"distill.epochs": True}, "distill.epochs=True must be an integer, not bool"),
     ({"tensorboard_dir": ""}, "tensorboard_dir='' must name a folder"),
+    ({"ladder.target_retention": 1.5}, r"ladder.target_retention=1.5 must be in \[0, 1\]"),
+    ({"ladder.students": []}, "ladder.students='' must name at least one student shape"),
+    ({"ladder.start": "9x9x9"}, r"ladder.start=9x9x9 must be one of ladder.students \['2x4x256'"),
+    ({"ladder.students": ["2x4x256", "4x6"], "ladder.start": None},
+     r"ladder.students: Unknown student preset '4x6'; .* or name a shape kept from the teacher as LAYERSxHEADSxFFN"),
 ])
 def test_bad_values_name_the_field_and_the_fix(overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -270,6 +278,10 @@ def resolved(saved_config):
         "config_flag": [f"--config={saved_config}", "--learning_rate=1e-3"],
         "config_and_preset": [f"--config={saved_config}", "--preset=demo"],
         "student_preset": ["--student_preset=tinybert4", "--student_heads=4"],
+        "shape_name": ["--student_preset=3x2x128"],
+        "shape_with_target": ["--student_layers=3", "--target_retention=0.9"],
+        "ladder": ["--student_ladder=2x4x256,5x8x768", "--target_retention=0.95"],
+        "ladder_start": ["--student_ladder=2x4x256,5x8x768", "--set=ladder.start=5x8x768"],
         "set": ["--set=qat.batch_size=16", "--set=skip=prune", "--skip=qat"],
         "bad_flag": ["--target_sparsity=1.5"],
         "bad_set": ["--set=prune.target_sparsity=1.5"],
@@ -303,6 +315,20 @@ def test_student_preset_set_and_skip(resolved):
     assert results["student_preset"]["student"] == {**get_student_preset("tinybert4").to_dict(), "heads": 4}
     assert results["set"]["qat"]["batch_size"] == 16
     assert results["set"]["skip"] == ["prune"]  # --set is applied after the flags
+
+
+def test_a_chosen_student_switches_the_ladder_off_unless_a_target_is_given(resolved):
+    results, _ = resolved
+    assert results["none"]["ladder"]["target_retention"] == 0.98
+    assert results["student_preset"]["ladder"]["target_retention"] == 0.0
+    assert results["shape_name"]["ladder"]["target_retention"] == 0.0
+    assert (results["shape_name"]["student"]["layers"], results["shape_name"]["student"]["heads"],
+            results["shape_name"]["student"]["intermediate"]) == (3, 2, 128)
+    assert results["shape_with_target"]["ladder"]["target_retention"] == 0.9
+    # A ladder given on the command line climbs from its smallest rung, unless told otherwise.
+    assert results["ladder"]["ladder"] == {"target_retention": 0.95, "students": ["2x4x256", "5x8x768"],
+                                           "start": None}
+    assert results["ladder_start"]["ladder"]["start"] == "5x8x768"
 
 
 def test_refused_values_are_named_as_given(resolved):

@@ -156,15 +156,30 @@ def set_training_speed(config):
 
 
 def check_student_shape(config, teacher_config):
-    """Builds the student's config and the loss terms against it, without any weights."""
+    """Builds the config of the student (or of every ladder rung) and the loss terms against it,
+    without any weights.
+
+    Raises:
+        ValueError: a shape the teacher cannot give (a ladder rung is named in the message).
+    """
+    from tfdistill.config.presets import ladder_students
     from tfdistill.distill import losses
     from tfdistill.distill.from_config import student_bert_config
 
-    student_config = student_bert_config(teacher_config, config.student)
-    spec = losses.bert_spec(student_config)
-    teacher_spec = losses.bert_spec(teacher_config.replace(num_labels=student_config.num_labels))
-    for term in config.loss_terms():
-        losses.get(term).build_for(spec, teacher_spec)
+    students = ladder_students(config) if config.ladder.enabled else [(None, config.student)]
+    teacher_spec = None
+    for name, student in students:
+        try:
+            student_config = student_bert_config(teacher_config, student)
+        except ValueError as error:
+            if name is None:
+                raise
+            raise ValueError(f"ladder.students: rung {name}: {error} Drop it from --student_ladder, or pass "
+                             "--target_retention=0 to distil one student of the --student_* shape.") from None
+        spec = losses.bert_spec(student_config)
+        teacher_spec = teacher_spec or losses.bert_spec(teacher_config.replace(num_labels=student_config.num_labels))
+        for term in config.losses.terms(student.layer_map):
+            losses.get(term).build_for(spec, teacher_spec)
 
 
 def load_data(config):

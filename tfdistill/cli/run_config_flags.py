@@ -5,7 +5,10 @@ Resolution, each step overriding the one before:
 2. `--student_preset` (a named student shape);
 3. every flag given explicitly (on the command line or in a `--flagfile`);
 4. `--set=section.field=value` overrides, for fields without a flag (`--set=qat.batch_size=16`).
-A flag left out never overrides: the preset's or the saved config's value stands.
+A flag left out never overrides: the preset's or the saved config's value stands. One exception:
+a student shape given explicitly (`--student_preset` or a `--student_*` shape flag) switches the
+retention ladder off (`ladder.target_retention=0`) unless `--target_retention` is given too: the
+user has chosen the student.
 """
 
 import os
@@ -42,6 +45,8 @@ FLAG_FIELDS = {
     "num_representative": "export.num_representative",
     "benchmark_threads": "benchmark.threads",
     "benchmark_runs": "benchmark.runs",
+    "target_retention": "ladder.target_retention",
+    "student_ladder": "ladder.students",
     "skip": "skip",
     "mixed_precision": "mixed_precision",
     "cache_teacher_outputs": "cache_teacher_outputs",
@@ -65,8 +70,18 @@ def define_run_config_flags():
                       "student.")
     flags.DEFINE_string("config", None, "A saved run config (a run folder's run.json) to start from instead of "
                         "--preset; flags given explicitly override it.")
-    flags.DEFINE_enum("student_preset", None, list_student_presets(), "Named student shape replacing the "
-                      "preset's (4x6x384: layers x heads x FFN); --student_* flags override it.")
+    flags.DEFINE_string("student_preset", None, f"Student shape replacing the preset's: one of "
+                        f"{list_student_presets()} or any LAYERSxHEADSxFFN kept from the teacher (3x4x384); "
+                        "--student_* flags override it. Switches the retention ladder off unless "
+                        "--target_retention is given.")
+    flags.DEFINE_float("target_retention", demo.ladder.target_retention, "Retention ladder: distil the "
+                       "--student_ladder shapes and ship the smallest whose validation accuracy keeps this share of "
+                       "the teacher's (else the best found, with a note); 0 switches it off (one student, "
+                       "--student_* shape).")
+    flags.DEFINE_list("student_ladder", list(demo.ladder.students), "The retention ladder's student shapes, "
+                      "smallest first: presets or LAYERSxHEADSxFFN (blocks x heads x feed-forward units kept from "
+                      "the teacher). The demo's climb starts at 4x6x384; a ladder given here starts at its smallest "
+                      "(--set=ladder.start=NAME to change).")
     flags.DEFINE_multi_string("set", [], "Override any run-config field: --set=qat.batch_size=16 (repeatable; "
                               "fields as in run.json).")
     flags.DEFINE_string("teacher", demo.teacher.path, "A fine-tuned teacher folder; skips fine-tuning.")
@@ -124,6 +139,10 @@ def run_config_from_flags(values):
     if values.student_preset:
         config = config.replace(student=get_student_preset(values.student_preset))
     overrides = {field: values[flag].value for flag, field in FLAG_FIELDS.items() if values[flag].present}
+    if _student_chosen(values) and not values["target_retention"].present:
+        overrides["ladder.target_retention"] = 0.0
+    if values["student_ladder"].present:  # a new ladder climbs from its smallest rung (or --set=ladder.start=...)
+        overrides["ladder.start"] = None
     overrides.update(RunConfig.parse_override(text) for text in values["set"].value)
     try:
         config = config.replace(**overrides)
@@ -131,6 +150,14 @@ def run_config_from_flags(values):
         given = {FLAG_FIELDS[flag]: f"--{flag}" for flag in FLAG_FIELDS if values[flag].present}
         raise error.renamed(given) from None
     return with_absolute_paths(config)
+
+
+def _student_chosen(values):
+    """Whether the command line names a student shape (a preset or a shape flag)."""
+    from tfdistill.config.sections import SHAPE_FIELDS
+
+    shape_flags = [flag for flag, field in distill_flags.STUDENT_FLAGS.items() if field in SHAPE_FIELDS]
+    return bool(values.student_preset) or any(values[flag].present for flag in shape_flags)
 
 
 def with_absolute_paths(config):

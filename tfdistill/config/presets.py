@@ -1,5 +1,7 @@
 """Named configs: run presets (`demo`, `full`, `tinybert`) and student shapes (`4x6x384`,
-`tinybert4`), in the spirit of Model Garden's `exp_factory`.
+`tinybert4`, and the retention ladder's `2x4x256`, `3x4x384`, `5x8x768`), in the spirit of
+Model Garden's `exp_factory`. Any `LAYERSxHEADSxFFN` name is a student shape too (`3x6x512`:
+3 of the teacher's blocks keeping 6 heads and 512 feed-forward units each).
 
 A preset is a function that returns a fresh config, registered under a name:
 
@@ -12,11 +14,18 @@ Example:
 1
 >>> get_student_preset("tinybert4").hidden
 192
+>>> get_student_preset("3x6x512").intermediate
+512
 """
+
+import re
 
 from tfdistill.config.base import ConfigError
 from tfdistill.config.run_config import DEFAULT_STUDENT, RunConfig
-from tfdistill.config.sections import DistillConfig, LossConfig, StudentConfig
+from tfdistill.config.sections import SHAPE_FIELDS, DistillConfig, LadderConfig, LossConfig, StudentConfig
+
+# `LAYERSxHEADSxFFN`: blocks kept from the teacher, heads kept in each, feed-forward units kept.
+_SHAPE_NAME = re.compile(r"^([1-9][0-9]*)x([1-9][0-9]*)x([1-9][0-9]*)$")
 
 
 class _Registry:
@@ -80,12 +89,43 @@ def register_student_preset(name):
 
 
 def get_student_preset(name):
-    """Returns the `StudentConfig` of student preset `name`.
+    """Returns the `StudentConfig` of student preset `name`: a registered one, or any
+    `LAYERSxHEADSxFFN` shape kept from the teacher (its width and head size).
 
     Raises:
-        ConfigError: no such preset (the message lists them).
+        ConfigError: neither (the message lists the presets).
     """
-    return _STUDENTS.get(name)
+    match = _SHAPE_NAME.match(name)
+    if match and name not in _STUDENTS.names():
+        layers, heads, intermediate = map(int, match.groups())
+        return StudentConfig(layers=layers, heads=heads, intermediate=intermediate)
+    try:
+        return _STUDENTS.get(name)
+    except ConfigError:
+        raise ConfigError(f"Unknown student preset {name!r}; the presets are {_STUDENTS.names()}, or name a shape "
+                          "kept from the teacher as LAYERSxHEADSxFFN (e.g. 3x4x384).") from None
+
+
+def ladder_students(config):
+    """The students of the retention ladder (`RunConfig.ladder`), smallest first: `[(name,
+    StudentConfig)]`, each rung's shape with the `student` section's other settings.
+
+    Raises:
+        ConfigError: a rung that names no preset or shape.
+
+    Example:
+    >>> config = get_preset("demo").replace(**{"ladder.students": ("2x4x256", "tinybert4"), "ladder.start": None})
+    >>> [(name, student.layers, student.hidden) for name, student in ladder_students(config)]
+    [('2x4x256', 2, None), ('tinybert4', 4, 192)]
+    """
+    rungs = []
+    for name in config.ladder.students:
+        try:
+            shape = get_student_preset(name)
+        except ConfigError as error:
+            raise ConfigError(f"ladder.students: {error}", ("ladder.students",)) from None
+        rungs.append((name, config.student.replace(**{field: getattr(shape, field) for field in SHAPE_FIELDS})))
+    return rungs
 
 
 def list_student_presets():
@@ -107,6 +147,26 @@ def student_tinybert4():
     return StudentConfig(layers=4, hidden=192, intermediate=768, embedding_init="pca", layer_map="uniform")
 
 
+@register_student_preset("2x4x256")
+def student_2x4x256():
+    """The retention ladder's smallest rung: 2 of the teacher's blocks, 4 heads and 256
+    feed-forward units each (MiniLM-L6: 0.07x its non-embedding parameters)."""
+    return StudentConfig(layers=2, heads=4, intermediate=256)
+
+
+@register_student_preset("3x4x384")
+def student_3x4x384():
+    """3 of the teacher's blocks, 4 heads and 384 feed-forward units each (MiniLM-L6: 0.14x)."""
+    return StudentConfig(layers=3, heads=4, intermediate=384)
+
+
+@register_student_preset("5x8x768")
+def student_5x8x768():
+    """The ladder's largest rung, for harder data: 5 blocks, 8 heads and 768 feed-forward units
+    each (MiniLM-L6: 0.46x)."""
+    return StudentConfig(layers=5, heads=8, intermediate=768)
+
+
 @register_preset("demo")
 def demo():
     """About 15 min on 2 cores: teacher 2 epochs, distill 2, prune 1, QAT 1."""
@@ -124,9 +184,9 @@ def full():
 def tinybert():
     """TinyBERT's two stages on the `tinybert4` student (`recipes/configs/tinybert4.cfg`): 2 epochs
     of hidden-state, embedding and attention distillation, then 3 of logit KD and hard labels;
-    the other stages as in `demo`. Not measured."""
+    the other stages as in `demo`, without the retention ladder. Not measured."""
     return RunConfig(
-        student=student_tinybert4(),
+        student=student_tinybert4(), ladder=LadderConfig(target_retention=0.0),
         losses=LossConfig(logit_weight=1.0, hard_weight=0.5, hidden_weight=1.0, embedding_weight=1.0,
                           attention_weight=1.0, temperature=2.0),
         distill=DistillConfig(epochs=3, intermediate_epochs=2, learning_rate=2e-4))

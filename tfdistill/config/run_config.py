@@ -5,7 +5,7 @@ import json
 
 from tfdistill.config.base import Config, ConfigError, check
 from tfdistill.config.sections import (MIXED_PRECISION_MODES, BenchmarkConfig, DataConfig, DistillConfig,
-                                       ExportConfig, LossConfig, PruneConfig, QatConfig, StudentConfig,
+                                       ExportConfig, LadderConfig, LossConfig, PruneConfig, QatConfig, StudentConfig,
                                        TeacherConfig)
 from tfdistill.utils import atomic
 
@@ -26,6 +26,8 @@ class RunConfig(Config):
 
     Attributes:
         data, teacher, student, losses, distill, prune, qat, export, benchmark: the sections.
+        ladder: the retention target and the student shapes the distill stage chooses among
+            (with `ladder.target_retention=0`, `student` is the one student).
         seed: seed of the data split, shuffling and initialisation.
         skip: stages switched off (`prune`, `qat`).
         mixed_precision: `auto` (bfloat16 teacher passes where the CPU has bfloat16 units),
@@ -44,6 +46,7 @@ class RunConfig(Config):
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     teacher: TeacherConfig = dataclasses.field(default_factory=TeacherConfig)
     student: StudentConfig = DEFAULT_STUDENT
+    ladder: LadderConfig = dataclasses.field(default_factory=LadderConfig)
     losses: LossConfig = dataclasses.field(default_factory=LossConfig)
     distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
     prune: PruneConfig = dataclasses.field(default_factory=PruneConfig)
@@ -61,6 +64,10 @@ class RunConfig(Config):
         check(len(set(self.skip)) == len(self.skip), "skip", ",".join(self.skip), "names a stage twice.")
         check(self.mixed_precision in MIXED_PRECISION_MODES, "mixed_precision", self.mixed_precision,
               f"must be one of {list(MIXED_PRECISION_MODES)}.")
+        if self.ladder.enabled:
+            from tfdistill.config.presets import ladder_students  # presets import this module
+
+            ladder_students(self)  # every rung names a shape
         check(self.tensorboard_dir != "", "tensorboard_dir", "''", "must name a folder (or be null: no logs).")
 
     def loss_terms(self):

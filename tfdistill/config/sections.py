@@ -158,6 +158,52 @@ class StudentConfig(Config):
                   f"must be one of {list(LAYER_MAP_STRATEGIES)} or teacher layer numbers like '2,4,6'.")
 
 
+# The student fields a ladder rung sets (its shape); the others come from the `student` section.
+SHAPE_FIELDS = ("layers", "hidden", "heads", "intermediate", "head_size")
+
+
+@dataclasses.dataclass(frozen=True)
+class LadderConfig(Config):
+    """The retention target and the student shapes the pipeline chooses among
+    (`tfdistill.pipeline.ladder`).
+
+    With `target_retention` above 0, the distill stage distils students of the `students` shapes
+    (smallest first, each a student preset name or `LAYERSxHEADSxFFN`, e.g. `3x4x384`) and keeps
+    the smallest whose validation accuracy is at least `target_retention` times the teacher's;
+    when none is, the one with the best validation accuracy, with a note. It starts at `start`
+    (None: the smallest) and steps down while the target is met, up while it is not, so a rung
+    whose neighbours decide it is not trained (it assumes accuracy does not fall as a student
+    grows). Each rung
+    takes its shape from its preset and the rest (importance examples, embedding
+    initialisation, layer map) from the `student` section. With `target_retention=0` the
+    `student` section is the one student.
+
+    Attributes:
+        target_retention: in [0, 1]; 0 switches the ladder off.
+        students: the shapes, smallest first.
+        start: the shape tried first (one of `students`; None: the smallest).
+    """
+
+    SECTION = "ladder"
+    target_retention: float = 0.98
+    students: tuple[str, ...] = ("2x4x256", "3x4x384", "4x6x384", "5x8x768")
+    # The demo's student before the ladder existed: on data like Rotten Tomatoes it decides in 2 rungs.
+    start: str | None = "4x6x384"
+
+    def validate(self):
+        check(0 <= self.target_retention <= 1, self.dotted("target_retention"), self.target_retention,
+              "must be in [0, 1] (0: no ladder, distil the student section's shape).")
+        check(len(self.students) > 0, self.dotted("students"), "''", "must name at least one student shape.")
+        check(len(set(self.students)) == len(self.students), self.dotted("students"), ",".join(self.students),
+              "names a shape twice.")
+        check(self.start is None or self.start in self.students, self.dotted("start"), self.start,
+              f"must be one of ladder.students {list(self.students)} (or null: the smallest).")
+
+    @property
+    def enabled(self):
+        return self.target_retention > 0
+
+
 @dataclasses.dataclass(frozen=True)
 class LossConfig(Config):
     """The distillation loss: one weight per term (0 switches it off) and their settings.

@@ -5,6 +5,7 @@ import math
 import os
 import platform
 
+from tfdistill.pipeline import ladder
 from tfdistill.pipeline.selection import choose_shipped
 from tfdistill.utils import atomic
 
@@ -76,6 +77,7 @@ def build_report(ctx, stage_seconds, wall_seconds):
         "retention": best and best["accuracy"] / teacher["accuracy"],
         "latency_gain": best and teacher["latency_ms_p50"] / best["latency_ms_p50"],
         "refused_exports": ctx.outputs("export").get("refused", {}),
+        "ladder": stage_outputs["distill"].get("ladder"),  # None: one student, no ladder
         "mediapipe": mediapipe,
         "config": ctx.config.to_dict(),  # the run.json this report measured
     }
@@ -100,6 +102,8 @@ def markdown(report):
             _fmt(entry["gzip_size_bytes"], ".2f", 1e-6), _fmt(entry["sparsity"], ".2f"),
             _fmt(entry["params"], ".2f", 1e-6) + ("M" if entry["params"] else "")]) + " |")
     lines += ["", _mediapipe_note(report.get("mediapipe") or {})]
+    if report.get("ladder"):
+        lines += ["", *ladder.markdown(report["ladder"])]
     for name, refusal in report.get("refused_exports", {}).items():
         lines += ["", f"Not exported: {name} ({refusal['reason']})"]
     if report["retention"] is not None:

@@ -13,7 +13,7 @@ from tfdistill.utils import atomic
 # `tensorboard_dir`: it changes where the logs go. (The distribution strategy is no config field.)
 STAGE_SECTIONS = {
     "teacher": ("data", "teacher", "seed", "mixed_precision"),
-    "distill": ("student", "losses", "distill"),
+    "distill": ("student", "ladder", "losses", "distill"),
     "prune": ("prune",),
     "qat": ("qat",),
     "export": ("export",),

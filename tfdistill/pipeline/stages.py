@@ -8,6 +8,7 @@ import os
 
 import tfdistill
 from tfdistill.models.bert.checkpoint import write_card_for_model, write_pretrained_files
+from tfdistill.pipeline import ladder
 from tfdistill.training import evaluation, finetune
 from tfdistill.training.callbacks import tensorboard_callbacks
 from tfdistill.training.outputs import model_card_data
@@ -108,19 +109,70 @@ def teacher_stage(ctx, folder):
 
 
 def distill_stage(ctx, folder):
-    """Builds the student from the teacher and distils it."""
+    """Distils the student (or, with the retention ladder on, the smallest student shape that
+    keeps `ladder.target_retention` of the teacher's validation accuracy; `ladder`)."""
+    config = ctx.config
+    teacher = ctx.model("teacher")
+    if not config.ladder.enabled:
+        student = _distill_student(ctx, teacher, config.student, ctx.backup_dir)
+        return _save(student, folder, ctx, "distill")
+    chosen, outputs = _climb_ladder(ctx, teacher)
+    details = [("Student shape", f"{chosen.bert_config.num_layers} blocks x {chosen.bert_config.num_heads} heads x "
+                f"{chosen.bert_config.intermediate_size} FFN units ({outputs['chosen']}), chosen by the retention "
+                f"ladder (target {outputs['target_retention']:.0%} of the teacher's validation accuracy)")]
+    summary = _save(chosen, folder, ctx, "distill", details=details)
+    return {**summary, "student": outputs["chosen"], "ladder": outputs}
+
+
+def _distill_student(ctx, teacher, student_config, backup_dir):
+    """Builds a student of `student_config` from the teacher and distils it."""
     from tfdistill.distill.from_config import student_from_config
     from tfdistill.distill.training import distill
 
     config, max_length = ctx.config, ctx.config.data.max_length
-    teacher = ctx.model("teacher")
-    student = student_from_config(teacher, config.student, ctx.tokenizer, ctx.data.train, max_length)
-    distill(teacher, student, ctx.tokenizer, ctx.data, losses=config.loss_terms(), max_length=max_length,
-            epochs=stage_epochs(ctx, "distill"), intermediate_epochs=config.distill.intermediate_epochs,
-            batch_size=config.distill.batch_size, learning_rate=config.distill.learning_rate,
-            augment=config.distill.augment, seed=config.seed, backup_dir=ctx.backup_dir,
-            callbacks=tensorboard_callbacks(ctx.log_dir("distill")))
-    return _save(student, folder, ctx, "distill")
+    student = student_from_config(teacher, student_config, ctx.tokenizer, ctx.data.train, max_length)
+    distill(teacher, student, ctx.tokenizer, ctx.data, losses=config.losses.terms(student_config.layer_map),
+            max_length=max_length, epochs=stage_epochs(ctx, "distill"),
+            intermediate_epochs=config.distill.intermediate_epochs, batch_size=config.distill.batch_size,
+            learning_rate=config.distill.learning_rate, augment=config.distill.augment, seed=config.seed,
+            backup_dir=backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("distill")))
+    return student
+
+
+def _climb_ladder(ctx, teacher):
+    """Distils the ladder's rungs as `ladder.climb` asks; returns `(chosen student, ladder summary)`."""
+    import tf_keras as keras
+
+    from tfdistill.config.presets import ladder_students
+
+    config, max_length = ctx.config, ctx.config.data.max_length
+    rungs, store = dict(ladder_students(config)), ladder.RungStore(ctx.backup_dir)
+    teacher_accuracy, models = ctx.outputs("teacher")["validation_accuracy"], {}
+
+    def evaluate(name):
+        finished = store.load(name)
+        if finished is not None:
+            print(f"   ladder: {name} finished earlier (kept in the stage's backup)", flush=True)
+            models[name], result = finished
+            return result
+        print(f"   ladder: distilling {name} (layers x heads x FFN)", flush=True)
+        keras.utils.set_random_seed(config.seed)  # each rung starts alike, whichever rungs ran before it
+        student = _distill_student(ctx, teacher, rungs[name], store.rung_backup(name))
+        accuracy = evaluation.accuracy(student, ctx.tokenizer, ctx.data.validation, max_length)
+        result = ladder.rung_result(name, rungs[name], student.bert_config, teacher.bert_config, accuracy,
+                                    teacher_accuracy, config.ladder.target_retention, max_length)
+        print(f"   ladder: {name}: validation accuracy {accuracy:.4f}, retention "
+              f"{ladder.format_ratio(result['validation_retention'])} ({'meets' if result['meets_target'] else 'below'} "
+              f"the target {config.ladder.target_retention})", flush=True)
+        store.save(name, student, result, ctx.tokenizer)
+        models[name] = student
+        return result
+
+    chosen, tried = ladder.climb(list(rungs), config.ladder.start, evaluate)
+    outputs = ladder.summary(config.ladder, chosen, tried, teacher_accuracy)
+    if outputs["note"]:
+        print(f"   ladder: {outputs['note']}", flush=True)
+    return models[chosen], outputs
 
 
 def stage_epochs(ctx, stage):
