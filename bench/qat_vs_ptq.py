@@ -23,6 +23,7 @@ import tempfile
 import time
 
 from absl import app, flags
+from run_folder import load_run
 
 flags.DEFINE_string("run_dir", None, "A pipeline run folder with finished teacher and distill stages.")
 flags.DEFINE_list("starts", ["distill", "prune"], "Students QAT starts from (stages of the run).")
@@ -36,19 +37,6 @@ FLAGS = flags.FLAGS
 
 COLUMNS = ("start", "model", "keras_val", "keras_test", "agreement", "refused", "tflite_val", "tflite_test",
            "partitions", "p50_ms", "train_s")
-
-
-def load_run(run_dir):
-    """The run's config, data (same split), tokenizer and context (models load lazily)."""
-    import tfdistill
-    from tfdistill.cli.pipeline import load_data
-    from tfdistill.config import RunConfig
-    from tfdistill.pipeline.context import PipelineContext
-
-    config = RunConfig.load(os.path.join(run_dir, "run.json"))
-    data = load_data(config)
-    tokenizer = tfdistill.Tokenizer.from_pretrained(os.path.join(run_dir, "teacher", "model"))
-    return PipelineContext(config, data, tokenizer, run_dir)
 
 
 def keras_accuracies(model, ctx):

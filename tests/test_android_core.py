@@ -66,7 +66,8 @@ def test_java_core_passes_its_junit_tests():
 def test_tokenizer_and_stats_fixtures_are_current(tmp_path):
     result = _run_tool("make_tokenizer_fixture.py", f"--output_dir={tmp_path}")
     assert result.returncode == 0, result.stderr
-    for name in ("tokenizer_fixture.jsonl", "latency_stats_fixture.json"):
+    for name in ("tokenizer_fixture.jsonl", "latency_stats_fixture.json", "cased_tokenizer_fixture.jsonl",
+                 "trimmed_tokenizer_fixture.jsonl"):
         _assert_same_file(tmp_path / name, os.path.join(RESOURCES, name),
                           ".venv/bin/python android_demo/tools/make_tokenizer_fixture.py")
 

@@ -232,6 +232,26 @@ def test_a_cased_model_gets_no_mediapipe_file_and_the_card_says_why(data, tmp_pa
     assert result.card["mediapipe"]["file"] is None and "cased" in result.card["mediapipe"]["reason"]
 
 
+def test_a_trimmed_vocabulary_travels_with_the_package_to_mediapipe(python, packages, tokenizer, data, tmp_path):
+    import tfdistill
+    from tfdistill.compress import trim_vocabulary, vocabulary_to_keep
+
+    keep = vocabulary_to_keep(tokenizer, data.train.texts, max_size=8000)
+    trimmed, small = trim_vocabulary(_tiny_student(tokenizer.vocab_size, data.label_names), tokenizer, keep)
+    result = _export(trimmed, small, data, tmp_path / "trimmed", "int8")
+    assert tfdistill.Tokenizer.from_pretrained(result.output_dir).vocab == small.vocab  # vocab.txt, tokenizer.json
+    model = os.path.join(result.output_dir, "text_classifier.tflite")
+    full_size = os.path.getsize(os.path.join(packages["int8"].output_dir, "model.tflite"))
+    assert os.path.getsize(os.path.join(result.output_dir, "model.tflite")) < 0.6 * full_size
+    texts = list(data.test.texts[:300]) + HARD_TEXTS
+    # MediaPipe tokenizes with the vocabulary in the model's metadata: the trimmed one.
+    ids, (run,) = mediapipe_run.mediapipe_token_ids(small.vocab, SEQ_LEN, texts, python, [model])
+    alike = mediapipe_run.tokenization_matches(small, SEQ_LEN, texts, ids)
+    assert alike.mean() > 0.9
+    diff = np.abs(run.scores - _litert_probabilities(result.output_dir, small, texts))
+    assert diff[alike].max() <= TOLERANCE
+
+
 def test_the_vendored_metadata_schema_is_the_published_one(python):
     import subprocess
 

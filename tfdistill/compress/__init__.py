@@ -55,6 +55,8 @@ _EXPORTS = {
     "tflite_weight_sparsity": "tfdistill.compress.report",
     "format_sparsity_table": "tfdistill.compress.report",
     "fit_student": "tfdistill.compress.training",
+    "vocabulary_to_keep": "tfdistill.compress.vocabulary",
+    "trim_vocabulary": "tfdistill.compress.vocabulary",
     "pruning_reached_target": "tfdistill.compress.training",
 }
 

@@ -151,6 +151,30 @@ class Tokenizer:
         )
         return cls(backend, special_tokens)
 
+    def with_vocab(self, vocab):
+        """A tokenizer over another vocabulary with this one's normalizer (case, accents, CJK
+        characters) and special tokens: e.g. a trimmed vocabulary
+        (`tfdistill.compress.trim_vocabulary`).
+
+        Args:
+            vocab: list of str, the tokens; a token's id is its position.
+
+        Returns:
+            A `Tokenizer`.
+
+        Raises:
+            ValueError: as `from_vocab`.
+
+        Example:
+        >>> full = Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "film", "##s"])
+        >>> full.with_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "film", "##s"])(["Good films"], max_length=6)[
+        ...     "input_ids"].tolist()
+        [[2, 1, 4, 5, 3, 0]]
+        """
+        # A normalizer that is not a BertNormalizer (some tokenizer.json files) is read by what it does.
+        options = self._normalizer_options() or self.casing
+        return Tokenizer.from_vocab(vocab, special_tokens=self._special_tokens, **options)
+
     @classmethod
     def from_pretrained(cls, path):
         """Loads the tokenizer of a Hugging Face BERT folder.

@@ -56,17 +56,9 @@ class CasedTokenizerParityTest {
       Map<?, ?> record = (Map<?, ?>) Json.parse(lines[i]);
       String card = (String) cards.get(((Long) record.get("card")).intValue());
       BertTokenizer tokenizer = new BertTokenizer(vocab, ModelCard.parse(card).casing());
-      String text = (String) record.get("text");
-      String pair = (String) record.get("pair");
-      int[] expected = toInts((List<?>) record.get("input_ids"));
-      Encoding actual = tokenizer.encode(text, pair, seqLen);
-      int[] types = record.containsKey("token_type_ids")
-          ? toInts((List<?>) record.get("token_type_ids")) : new int[expected.length];
-      if (!Arrays.equals(expected, Arrays.copyOf(actual.inputIds(), actual.length()))
-          || !Arrays.equals(types, Arrays.copyOf(actual.tokenTypeIds(), actual.length()))) {
-        mismatches.add("line " + (i + 1) + " " + card + " text=" + text + "\n  python "
-            + Arrays.toString(expected) + "\n  java   "
-            + Arrays.toString(Arrays.copyOf(actual.inputIds(), actual.length())));
+      String mismatch = Fixtures.mismatch(tokenizer, record, seqLen);
+      if (mismatch != null) {
+        mismatches.add("line " + (i + 1) + " " + card + " " + mismatch);
       }
     }
     if (!mismatches.isEmpty()) {
@@ -137,13 +129,5 @@ class CasedTokenizerParityTest {
     try (OutputStream out = new FileOutputStream(new File(folder, name))) {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     }
-  }
-
-  private static int[] toInts(List<?> values) {
-    int[] ints = new int[values.size()];
-    for (int i = 0; i < ints.length; i++) {
-      ints[i] = ((Long) values.get(i)).intValue();
-    }
-    return ints;
   }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /** Test inputs: classpath fixtures, the teacher's vocab.txt and a tiny hand-made vocabulary. */
 final class Fixtures {
@@ -40,5 +41,33 @@ final class Fixtures {
         "the", "film", "##s", "good", "un", "##believ", "##able", // 5-11
         ",", "!", "cafe", "\u6211", "\uD83D\uDE00", "a", "##a", "sigma\u03c3"); // 12-19
     return Vocab.of(tokens);
+  }
+
+  /**
+   * Encodes a fixture record ({@code text}, optional {@code pair}, {@code input_ids} and
+   * {@code token_type_ids} cut after the last real token) and returns how the Java ids differ
+   * from Python's, or null when they are equal.
+   */
+  static String mismatch(BertTokenizer tokenizer, Map<?, ?> record, int seqLen) {
+    String text = (String) record.get("text");
+    int[] expected = toInts((List<?>) record.get("input_ids"));
+    Encoding actual = tokenizer.encode(text, (String) record.get("pair"), seqLen);
+    int[] types = record.containsKey("token_type_ids")
+        ? toInts((List<?>) record.get("token_type_ids")) : new int[expected.length];
+    int[] ids = Arrays.copyOf(actual.inputIds(), actual.length());
+    if (Arrays.equals(expected, ids)
+        && Arrays.equals(types, Arrays.copyOf(actual.tokenTypeIds(), actual.length()))) {
+      return null;
+    }
+    return "text=" + text + "\n  python " + Arrays.toString(expected) + "\n  java   "
+        + Arrays.toString(ids);
+  }
+
+  static int[] toInts(List<?> values) {
+    int[] ints = new int[values.size()];
+    for (int i = 0; i < ints.length; i++) {
+      ints[i] = ((Long) values.get(i)).intValue();
+    }
+    return ints;
   }
 }

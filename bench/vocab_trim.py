@@ -1,0 +1,109 @@
+r"""Accuracy and size against vocabulary size: a pipeline run's student with its word table trimmed.
+
+For each `--sizes` entry (`full`: the teacher's 30,522 tokens; `used`: the special tokens, every
+single-character piece and every token the training texts use; a number: those, the used tokens
+most frequent first up to that many in all), side by side in one process: the trimmed student's
+Keras accuracy (through the trimmed tokenizer), and its `--modes` `.tflite` (export recipes as
+the pipeline's; exported with force, so a refused export is measured too, with its agreement):
+size, gzip size, LiteRT accuracy. Validation (what a choice may read) and test (what is
+reported). No training after trimming: a token that is not kept is spelt with shorter pieces the
+student was not trained on, and what that costs is what this measures.
+
+Example:
+    python bench/vocab_trim.py --run_dir=runs/demo                     # ~5 min on 2 cores
+    python bench/vocab_trim.py --run_dir=runs/demo --stage=prune --sizes=used,8000 --modes=int8,dynamic
+"""
+
+import gzip
+import os
+import tempfile
+
+from absl import app, flags
+from run_folder import load_run
+
+flags.DEFINE_string("run_dir", None, "A pipeline run folder with finished teacher and distill stages.")
+flags.DEFINE_string("stage", "distill", "The student to trim: a stage of the run that saved an HF model folder.")
+flags.DEFINE_list("sizes", ["full", "used", "16000", "8000", "4000"], "Vocabulary sizes: full, used or a number.")
+flags.DEFINE_list("modes", ["int8"], "Export modes of each trimmed student.")
+flags.DEFINE_string("output_json", None, "Also write the rows here.")
+flags.mark_flag_as_required("run_dir")
+FLAGS = flags.FLAGS
+
+COLUMNS = ("vocab", "mode", "keras_val", "keras_test", "agreement", "tflite_val", "tflite_test", "tflite_mb",
+           "gzip_mb")
+
+
+def trimmed_student(student, ctx, size):
+    """`(model, tokenizer)` with the vocabulary `size` names (`full` returns them unchanged)."""
+    from tfdistill.compress import trim_vocabulary, vocabulary_to_keep
+
+    if size == "full":
+        return student, ctx.tokenizer
+    split = ctx.data.train
+    keep = vocabulary_to_keep(ctx.tokenizer, split.texts, None if size == "used" else int(size),
+                              text_pairs=split.text_pairs, max_length=ctx.config.data.max_length)
+    return trim_vocabulary(student, ctx.tokenizer, keep)
+
+
+def accuracies(model, tokenizer, ctx):
+    from tfdistill.training import evaluation
+
+    return {short: evaluation.accuracy(model, tokenizer, getattr(ctx.data, split), ctx.config.data.max_length)
+            for short, split in (("val", "validation"), ("test", "test"))}
+
+
+def tflite_row(model, tokenizer, mode, ctx, folder):
+    from tfdistill import export
+
+    result = export.export_tflite(model, folder, mode, ctx.config.data.max_length, tokenizer, ctx.data.train,
+                                  ctx.data.validation, None, labels=ctx.data.label_names, force=True,
+                                  num_representative=ctx.config.export.num_representative)
+    evaluated = {short: export.evaluate_tflite(folder, tokenizer, getattr(ctx.data, split),
+                                               label_names=ctx.data.label_names).accuracy
+                 for short, split in (("val", "validation"), ("test", "test"))}
+    with open(os.path.join(folder, "model.tflite"), "rb") as f:
+        flatbuffer = f.read()
+    return {"agreement": result.card["validation"]["agreement"], "tflite_val": evaluated["val"],
+            "tflite_test": evaluated["test"], "tflite_mb": len(flatbuffer) / 1e6,
+            "gzip_mb": len(gzip.compress(flatbuffer)) / 1e6}
+
+
+def format_table(rows):
+    def cell(value):
+        if isinstance(value, float):
+            return f"{value:.4f}" if value <= 1 else f"{value:.2f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell(row.get(column, "-")) for column in COLUMNS) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    ctx = load_run(FLAGS.run_dir)
+    student = ctx.model(FLAGS.stage)
+    load = os.getloadavg()[0]
+    print(f"Vocabulary trimming of {FLAGS.run_dir}/{FLAGS.stage} (seed {ctx.config.seed}); load {load:.1f} on "
+          f"{os.cpu_count()} cores", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for size in FLAGS.sizes:
+            model, tokenizer = trimmed_student(student, ctx, size)
+            keras = accuracies(model, tokenizer, ctx)
+            for mode in FLAGS.modes:
+                row = {"vocab": tokenizer.vocab_size, "mode": mode, "keras_val": keras["val"],
+                       "keras_test": keras["test"]}
+                row.update(tflite_row(model, tokenizer, mode, ctx, os.path.join(workdir, f"{size}_{mode}")))
+                rows.append(row)
+                print(f"   {row}", flush=True)
+    print(format_table(rows))
+    if FLAGS.output_json:
+        from tfdistill.utils import atomic
+
+        atomic.write_json(FLAGS.output_json, {"run_dir": FLAGS.run_dir, "stage": FLAGS.stage,
+                                              "seed": ctx.config.seed, "load": load, "rows": rows})
+
+
+if __name__ == "__main__":
+    app.run(main)
