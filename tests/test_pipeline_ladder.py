@@ -141,11 +141,12 @@ def test_the_distill_stage_climbs_ships_the_chosen_shape_and_resumes_mid_ladder(
         assert rung["validation_retention"] == pytest.approx(
             rung["validation_accuracy"] / ctx.outputs("teacher")["validation_accuracy"])
         assert 0 < rung["compute_ratio"] < 1
-    assert by_name["1x1x8"]["compute_ratio"] < by_name["1x2x16"]["compute_ratio"] < by_name["2x2x32"]["compute_ratio"]
+    for key in ("compute_ratio", "non_embedding_params", "params"):
+        assert by_name["1x1x8"][key] < by_name["1x2x16"][key] < by_name["2x2x32"][key], key
     shipped = tfdistill.load_config(str(tmp_path / "run" / "distill" / "model"))
     assert (shipped.num_layers, shipped.num_heads, shipped.intermediate_size) == (1, 1, 8)
     assert outputs["validation_accuracy"] == pytest.approx(by_name["1x1x8"]["validation_accuracy"])
     assert "chosen by the retention ladder" in (tmp_path / "run" / "distill" / "model" / "README.md").read_text()
     table = "\n".join(ladder.markdown(record))
-    assert "| 1x1x8 | 1 x 1 x 8 |" in table and "chosen: **1x1x8**" in table
+    assert f"| 1x1x8 | 1 x 1 x 8 | {by_name['1x1x8']['non_embedding_params'] / 1e6:.2f}M |" in table and "chosen: **1x1x8**" in table
     assert not list((tmp_path / "run" / "training_backup").iterdir())  # the rungs' backup goes with the stage

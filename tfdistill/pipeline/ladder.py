@@ -61,24 +61,26 @@ def climb(names, start, evaluate):
     return max(tried, key=lambda name: results[name]["validation_accuracy"]), results
 
 
-def rung_result(name, student, model_config, teacher_config, validation_accuracy, teacher_accuracy, target,
-                max_length):
+def rung_result(name, student, model, teacher_config, validation_accuracy, teacher_accuracy, target, max_length):
     """The ladder's record of one rung: its shape, size, compute and validation retention.
 
     Args:
         name: the rung's name.
         student: its `StudentConfig`.
-        model_config, teacher_config: the student's and the teacher's `BertConfig`.
+        model: the distilled student (a tfdistill `BertModel`).
+        teacher_config: the teacher's `BertConfig`.
         validation_accuracy, teacher_accuracy: on the validation split.
         target: `ladder.target_retention`.
         max_length: the sequence length the compute is counted at.
     """
     from tfdistill.export.flops import bert_flops
+    from tfdistill.training.finetune import count_params
 
+    model_config, (params, non_embedding_params) = model.bert_config, count_params(model)
     retention = validation_accuracy / teacher_accuracy if teacher_accuracy else None
     return {"name": name, "student": student.to_dict(), "layers": model_config.num_layers,
             "heads": model_config.num_heads, "intermediate": model_config.intermediate_size,
-            "hidden": model_config.hidden_size,
+            "hidden": model_config.hidden_size, "params": params, "non_embedding_params": non_embedding_params,
             "compute_ratio": bert_flops(model_config, max_length) / bert_flops(teacher_config, max_length),
             "validation_accuracy": validation_accuracy, "validation_retention": retention,
             "meets_target": retention is not None and retention >= target}
@@ -137,11 +139,12 @@ def markdown(ladder):
     lines = [f"Student ladder (target: {ladder['target_retention']:.0%} of the teacher's validation accuracy, "
              f"{ladder['teacher_validation_accuracy']:.4f}; started at {start}; chosen: "
              f"**{ladder['chosen']}**):", "",
-             "| shape | blocks x heads x FFN | compute vs teacher | validation accuracy | validation retention "
-             "| meets target |", "|---|---|---|---|---|---|"]
+             "| shape | blocks x heads x FFN | non-embedding params | FLOPs vs teacher | validation accuracy "
+             "| validation retention | meets target |", "|---|---|---|---|---|---|---|"]
     for rung in ladder["rungs"]:
+        params = rung.get("non_embedding_params")  # runs of the first ladder code did not record it
         lines.append(f"| {rung['name']} | {rung['layers']} x {rung['heads']} x {rung['intermediate']} "
-                     f"| {rung['compute_ratio']:.2f}x | {rung['validation_accuracy']:.4f} "
+                     f"| {'-' if params is None else f'{params / 1e6:.2f}M'} | {rung['compute_ratio']:.2f}x | {rung['validation_accuracy']:.4f} "
                      f"| {format_ratio(rung['validation_retention'])} | {'yes' if rung['meets_target'] else 'no'} |")
     if ladder.get("note"):
         lines += ["", ladder["note"]]
