@@ -17,7 +17,7 @@ from absl import flags
 
 from tfdistill.cli import data_flags, distill_flags
 from tfdistill.config import ConfigError, RunConfig, get_preset, get_student_preset, list_presets, list_student_presets
-from tfdistill.config.sections import MIXED_PRECISION_MODES, QAT_SOURCES
+from tfdistill.config.sections import MIXED_PRECISION_MODES, QAT_SOURCES, VOCABULARIES
 
 _DATA_FLAGS = ("dataset", "train_file", "validation_file", "test_file", "text_column", "label_column",
                "text_pair_column", "data_dir", "max_examples", "max_length")
@@ -43,6 +43,7 @@ FLAG_FIELDS = {
     "qat_source": "qat.source",
     "calibration_steps": "qat.calibration_steps",
     "num_representative": "export.num_representative",
+    "vocabulary": "export.vocabulary",
     "benchmark_threads": "benchmark.threads",
     "benchmark_runs": "benchmark.runs",
     "target_retention": "ladder.target_retention",
@@ -101,6 +102,10 @@ def define_run_config_flags():
                       "or the pruned one (its zeros kept: smaller gzip).")
     flags.DEFINE_integer("calibration_steps", demo.qat.calibration_steps,
                          "Batches that calibrate the QAT ranges before training.")
+    flags.DEFINE_enum("vocabulary", demo.export.vocabulary, list(VOCABULARIES), "The exported students' word "
+                      "table: full (the teacher's 30,522 tokens) or used (special tokens, single-character pieces "
+                      "and the tokens the training texts use; smaller files, other words spelt with shorter "
+                      "pieces).")
     flags.DEFINE_integer("num_representative", demo.export.num_representative,
                          "Training examples that calibrate the int8 exports.")
     flags.DEFINE_integer("benchmark_threads", demo.benchmark.threads, "Threads for the latency benchmark.")

@@ -69,7 +69,9 @@ def trim_vocabulary(model, tokenizer, keep_ids):
     """Returns the model with only the word-table rows of `keep_ids`, and its tokenizer.
 
     Args:
-        model: a tfdistill `BertModel` (float; trim before pruning wrappers or QAT).
+        model: a tfdistill `BertModel`, or a QAT `CompressedBert` (`quantize_student`): its
+            quantizer ranges carry over (a per-tensor range of the word table still covers
+            the rows kept).
         tokenizer: `tfdistill.Tokenizer`, the model's vocabulary.
         keep_ids: token ids to keep (`vocabulary_to_keep`); the special tokens must be among them.
 
@@ -92,9 +94,9 @@ def trim_vocabulary(model, tokenizer, keep_ids):
     >>> bool(np.allclose(before, after, atol=1e-6))
     True
     """
-    import tfdistill
+    from tfdistill.compress.bert_graph import bert_config_of
 
-    config = model.bert_config
+    config = bert_config_of(model)
     if tokenizer.vocab_size != config.vocab_size:
         raise ValueError(f"The tokenizer has {tokenizer.vocab_size} tokens and the model {config.vocab_size} word-table "
                          "rows; pass the tokenizer the model was trained with.")
@@ -105,10 +107,37 @@ def trim_vocabulary(model, tokenizer, keep_ids):
     missing = [name for name, token in required.items() if token not in set(keep.tolist())]
     if missing:
         raise ValueError(f"keep_ids leaves out the special tokens {missing}; keep them (vocabulary_to_keep does).")
-    trimmed = tfdistill.build_bert(config.replace(vocab_size=int(keep.size),
-                                                  pad_token_id=int(np.searchsorted(keep, config.pad_token_id))),
-                                   name=model.name)
+    trimmed = _rebuilt(model, config.replace(vocab_size=int(keep.size),
+                                             pad_token_id=int(np.searchsorted(keep, config.pad_token_id))))
     for old, new in zip(model.weights, trimmed.weights):  # built alike: the same weights in the same order
         value = old.numpy()
-        new.assign(value[keep] if "word_embeddings" in new.name else value)
+        # The word table is the only weight whose shape changes (a QAT wrapper names it " embeddings").
+        new.assign(value[keep] if value.shape != tuple(new.shape) else value)
     return trimmed, tokenizer.with_vocab([tokenizer.vocab[index] for index in keep])
+
+
+def _rebuilt(model, bert_config):
+    """A fresh model like `model` (same layers, wrappers and names) for `bert_config`'s vocabulary."""
+    import tfdistill
+    from tfdistill.compress.bert_graph import CompressedBert
+    from tfdistill.compress.quantization import quantization_scope
+
+    if not isinstance(model, CompressedBert):
+        return tfdistill.build_bert(bert_config, name=model.name)
+    config = model.get_config()
+    config["bert_config"] = bert_config.get_config()
+    _set_word_table_rows(config["layers"], bert_config.vocab_size)
+    with quantization_scope():
+        return CompressedBert.from_config(config)
+
+
+def _set_word_table_rows(node, rows):
+    """Sets `input_dim` of the `word_embeddings` layer config (bare or inside a wrapper's) in place."""
+    if isinstance(node, dict):
+        if node.get("name") == "word_embeddings" and "input_dim" in node:
+            node["input_dim"] = rows
+        for value in node.values():
+            _set_word_table_rows(value, rows)
+    elif isinstance(node, list):
+        for value in node:
+            _set_word_table_rows(value, rows)

@@ -31,14 +31,15 @@ def _tflite_entry(ctx, name, package, evaluation, latency, stage_outputs):
     return {"name": name, "stage": stage, "mode": package["mode"], "params": stage_outputs[stage].get("params"),
             "accuracy": evaluation["accuracy"][name],
             "validation_accuracy": evaluation.get("validation_accuracy", {}).get(name), "tflite_size_bytes": len(data), "gzip_size_bytes": len(gzip.compress(data)),
-            "sparsity": stage_outputs[stage].get("sparsity"), "latency_ms_p50": latency[name]["p50_ms"],
+            "sparsity": stage_outputs[stage].get("sparsity"), "vocab_size": package.get("vocab_size"),
+            "latency_ms_p50": latency[name]["p50_ms"],
             "latency_ms_p90": latency[name]["p90_ms"], "threads": latency[name]["threads"]}
 
 
 def _keras_entry(stage, outputs):
     return {"name": f"{stage}_keras", "stage": stage, "mode": "keras", "params": outputs.get("params"),
             "accuracy": outputs["accuracy"], "validation_accuracy": outputs.get("validation_accuracy"),
-            "tflite_size_bytes": None, "gzip_size_bytes": None,
+            "tflite_size_bytes": None, "gzip_size_bytes": None, "vocab_size": None,
             "sparsity": outputs.get("sparsity"), "latency_ms_p50": None, "latency_ms_p90": None, "threads": None}
 
 
@@ -58,6 +59,7 @@ def build_report(ctx, stage_seconds, wall_seconds):
                    latency_ms_p50=teacher_tflite["latency_ms_p50"], latency_ms_p90=teacher_tflite["latency_ms_p90"],
                    threads=teacher_tflite["threads"], tflite_size_bytes=teacher_tflite["tflite_size_bytes"],
                    gzip_size_bytes=teacher_tflite["gzip_size_bytes"], tflite_accuracy=teacher_tflite["accuracy"],
+                   vocab_size=teacher_tflite["vocab_size"],
                    mediapipe_accuracy=teacher_tflite["mediapipe_accuracy"])
     students = [_keras_entry(stage, stage_outputs[stage]) for stage in ("distill", "prune", "qat") if stage in stage_outputs]
     students += [e for e in entries if e["stage"] != "teacher"]
@@ -91,8 +93,8 @@ def markdown(report):
              f"(this invocation {report['wall_seconds'] / 60:.1f} min): " +
              ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in report["stage_seconds"].items()) + ".", "",
              "| model | stage | mode | validation accuracy | test accuracy | MediaPipe accuracy | p50 ms | p90 ms "
-             "| .tflite MB | gzip MB | sparsity | params |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| .tflite MB | gzip MB | sparsity | params | vocab |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for entry in [report["teacher"], *report["students"]]:
         lines.append("| " + " | ".join([
             entry["name"], entry["stage"], entry["mode"], _fmt(entry.get("validation_accuracy"), ".4f"),
@@ -100,7 +102,8 @@ def markdown(report):
             _fmt(entry.get("mediapipe_accuracy"), ".4f"), _fmt(entry["latency_ms_p50"], ".2f"),
             _fmt(entry["latency_ms_p90"], ".2f"), _fmt(entry["tflite_size_bytes"], ".2f", 1e-6),
             _fmt(entry["gzip_size_bytes"], ".2f", 1e-6), _fmt(entry["sparsity"], ".2f"),
-            _fmt(entry["params"], ".2f", 1e-6) + ("M" if entry["params"] else "")]) + " |")
+            _fmt(entry["params"], ".2f", 1e-6) + ("M" if entry["params"] else ""),
+            _fmt(entry.get("vocab_size"), ",.0f")]) + " |")
     lines += ["", _mediapipe_note(report.get("mediapipe") or {})]
     if report.get("ladder"):
         lines += ["", *ladder.markdown(report["ladder"])]
@@ -127,8 +130,17 @@ def _mediapipe_note(mediapipe):
     agreement = ("" if worst is None else "; on the others its probabilities are " +
                  ("exactly LiteRT's" if worst == 0 else f"within {worst:.1e} of LiteRT's"))
     return (f"MediaPipe accuracy: each package's text_classifier.tflite through MediaPipe Tasks' TextClassifier, "
-            f"which tokenizes itself: {mediapipe['tokenized_differently']} of {mediapipe['examples']} test texts got other "
+            f"which tokenizes itself: {_count_range(mediapipe)} of {mediapipe['examples']} test texts got other "
             f"token ids than tfdistill's tokenizer gives (MediaPipe keeps accents){agreement}.")
+
+
+def _count_range(mediapipe):
+    """How many texts MediaPipe tokenized differently: one count, or `low-high` over the packages'
+    vocabularies (a trimmed student's and the teacher's)."""
+    counts = set((mediapipe.get("tokenized_differently_by_package") or {}).values())
+    if len(counts) > 1:
+        return f"{min(counts)}-{max(counts)} (by vocabulary)"
+    return str(mediapipe["tokenized_differently"])
 
 
 def _fmt(value, spec, scale=1.0):

@@ -244,49 +244,98 @@ def export_plan(ctx):
 
 
 def export_stage(ctx, folder):
-    """Exports every model of `export_plan` as a validated model package.
+    """Exports every model of `export_plan` as a validated model package; the students with the
+    word table `export.vocabulary` says.
 
     A mode whose `.tflite` disagrees with its Keras model is refused (nothing written) and
     recorded with the reason; the other modes go on.
     """
     from tfdistill import export
 
-    packages, refused = {}, {}
+    packages, refused, trimmed = {}, {}, {}
     for name, stage, mode in export_plan(ctx):
+        if stage not in trimmed:
+            trimmed[stage] = _export_model(ctx, stage)
+        model, tokenizer = trimmed[stage]
         try:
             result = export.export_tflite(
-                ctx.model(stage), os.path.join(folder, name), mode, ctx.config.data.max_length, ctx.tokenizer,
+                model, os.path.join(folder, name), mode, ctx.config.data.max_length, tokenizer,
                 ctx.data.train, ctx.data.validation, None, labels=ctx.data.label_names, source=stage,
                 num_representative=ctx.config.export.num_representative)
         except export.ExportValidationError as error:
             print(f"   {name}: refused: {error}", flush=True)
             refused[name] = {"stage": stage, "mode": mode, "reason": str(error)}
             continue
-        packages[name] = {"stage": stage, "mode": mode, "path": name,
+        packages[name] = {"stage": stage, "mode": mode, "path": name, "vocab_size": tokenizer.vocab_size,
                           "agreement": result.card.get("validation", {}).get("agreement")}
     return {"packages": packages, "refused": refused}
 
 
+def _export_model(ctx, stage):
+    """`(model, tokenizer)` a stage exports: a student with its word table trimmed to the tokens
+    the training texts use when `export.vocabulary` is `used`; the teacher as it is."""
+    if ctx.config.export.vocabulary == "full" or stage == "teacher":
+        return ctx.model(stage), ctx.tokenizer
+    from tfdistill import compress
+
+    train = ctx.data.train
+    keep = compress.vocabulary_to_keep(ctx.tokenizer, train.texts, text_pairs=train.text_pairs,
+                                       max_length=ctx.config.data.max_length)
+    return compress.trim_vocabulary(ctx.model(stage), ctx.tokenizer, keep)
+
+
 def evaluate_stage(ctx, folder):
     """Accuracy of every exported `.tflite` on the validation split (what the report chooses the
-    shipped student by) and the test split (what it reports), through the LiteRT interpreter, and
-    of every MediaPipe-ready package through MediaPipe's TextClassifier (one subprocess)."""
+    shipped student by) and the test split (what it reports), through the LiteRT interpreter with
+    the package's own tokenizer, and of every MediaPipe-ready package through MediaPipe's
+    TextClassifier (one subprocess per vocabulary)."""
+    import tfdistill
     from tfdistill import export
-    from tfdistill.export.mediapipe_eval import evaluate_mediapipe
 
-    accuracy, validation_accuracy, logits = {}, {}, {}
+    accuracy, validation_accuracy, logits, tokenizers = {}, {}, {}, {}
     for name in ctx.outputs("export")["packages"]:
         path = ctx.path("export", name)
-        validation_accuracy[name] = export.evaluate_tflite(path, ctx.tokenizer, ctx.data.validation,
+        tokenizers[name] = tfdistill.Tokenizer.from_pretrained(path)
+        validation_accuracy[name] = export.evaluate_tflite(path, tokenizers[name], ctx.data.validation,
                                                            label_names=ctx.data.label_names).accuracy
-        result = export.evaluate_tflite(path, ctx.tokenizer, ctx.data.test, label_names=ctx.data.label_names)
+        result = export.evaluate_tflite(path, tokenizers[name], ctx.data.test, label_names=ctx.data.label_names)
         accuracy[name], logits[name] = result.accuracy, result.logits
-    folders = {name: ctx.path("export", name) for name in accuracy}
-    mediapipe = evaluate_mediapipe(folders, ctx.tokenizer, ctx.data.test, litert_logits=logits,
-                                   label_names=ctx.data.label_names)
+    mediapipe = _evaluate_mediapipe(ctx, tokenizers, logits)
     if "skipped" in mediapipe:
         print(f"   MediaPipe accuracy not measured: {mediapipe['skipped']}", flush=True)
     return {"accuracy": accuracy, "validation_accuracy": validation_accuracy, "mediapipe": mediapipe}
+
+
+def _evaluate_mediapipe(ctx, tokenizers, logits):
+    """`evaluate_mediapipe` for each group of packages sharing a vocabulary, merged:
+    `tokenized_differently` is the most texts any vocabulary tokenized differently, and
+    `tokenized_differently_by_package` says it for each package."""
+    from tfdistill.export.mediapipe_eval import evaluate_mediapipe
+
+    groups = {}
+    for name, tokenizer in tokenizers.items():
+        groups.setdefault(tuple(tokenizer.vocab), []).append(name)
+    merged = {}
+    for names in groups.values():
+        folders = {name: ctx.path("export", name) for name in names}
+        result = evaluate_mediapipe(folders, tokenizers[names[0]], ctx.data.test, litert_logits=logits,
+                                    label_names=ctx.data.label_names)
+        if "skipped" in result:
+            if "not_ready" not in merged and "accuracy" not in merged:
+                merged = result  # nothing measured yet: keep the reason
+            continue
+        merged.pop("skipped", None)
+        for key in ("accuracy", "max_abs_prob_diff_vs_litert", "not_ready", "tokenized_differently_by_package"):
+            merged.setdefault(key, {})
+        merged["accuracy"].update(result["accuracy"])
+        merged["max_abs_prob_diff_vs_litert"].update(result["max_abs_prob_diff_vs_litert"])
+        merged["not_ready"].update(result["not_ready"])
+        merged["tokenized_differently_by_package"].update(dict.fromkeys(result["accuracy"],
+                                                                       result["tokenized_differently"]))
+        merged["examples"] = result["examples"]
+        merged["tokenized_differently"] = max(merged.get("tokenized_differently", 0), result["tokenized_differently"])
+        merged["seconds"] = merged.get("seconds", 0.0) + result["seconds"]
+    return merged
 
 
 def benchmark_stage(ctx, folder):
