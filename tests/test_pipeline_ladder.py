@@ -137,9 +137,12 @@ def test_the_distill_stage_climbs_ships_the_chosen_shape_and_resumes_mid_ladder(
     # The choice follows the rule from the recorded validation results.
     by_name = {rung["name"]: rung for rung in record["rungs"]}
     assert ladder.climb(list(RUNGS), "2x2x32", by_name.get)[0] == record["chosen"]
+    teacher_accuracy, examples = ctx.outputs("teacher")["validation_accuracy"], len(ctx.data.validation)
     for rung in record["rungs"]:
-        assert rung["validation_retention"] == pytest.approx(
-            rung["validation_accuracy"] / ctx.outputs("teacher")["validation_accuracy"])
+        assert rung["validation_retention"] == pytest.approx(rung["validation_accuracy"] / teacher_accuracy)
+        accuracy = rung["validation_accuracy"]
+        bound = (accuracy - np.sqrt(accuracy * (1 - accuracy) / examples)) / teacher_accuracy  # one standard error
+        assert rung["retention_bound"] == pytest.approx(bound) and rung["meets_target"] == (bound >= 0.01)
         assert 0 < rung["compute_ratio"] < 1
     for key in ("compute_ratio", "non_embedding_params", "params"):
         assert by_name["1x1x8"][key] < by_name["1x2x16"][key] < by_name["2x2x32"][key], key

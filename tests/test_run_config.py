@@ -28,7 +28,7 @@ DEMO = {
     "student": {"layers": 4, "hidden": None, "heads": 6, "intermediate": 384, "head_size": None,
                 "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform"},
     # Added with the retention ladder (the demo's student is its start).
-    "ladder": {"target_retention": 0.98, "students": ["2x4x256", "3x4x384", "4x6x384", "5x8x768"],
+    "ladder": {"target_retention": 0.98, "margin_standard_errors": 1.0, "students": ["2x4x256", "3x4x384", "4x6x384", "5x8x768"],
                "start": "4x6x384"},
     "losses": {"logit_weight": 1.0, "hard_weight": 0.5, "hidden_weight": 0.0, "embedding_weight": 0.0,
                "attention_weight": 0.0, "relation_weight": 0.0, "cosine_weight": 0.0, "temperature": 2.0,
@@ -171,6 +171,7 @@ def test_a_bad_file_names_itself(tmp_path):
     ({"distill.epochs": True}, "distill.epochs=True must be an integer, not bool"),
     ({"tensorboard_dir": ""}, "tensorboard_dir='' must name a folder"),
     ({"ladder.target_retention": 1.5}, r"ladder.target_retention=1.5 must be in \[0, 1\]"),
+    ({"ladder.margin_standard_errors": -1}, r"ladder.margin_standard_errors=-1.0 must be >= 0"),
     ({"ladder.students": []}, "ladder.students='' must name at least one student shape"),
     ({"ladder.start": "9x9x9"}, r"ladder.start=9x9x9 must be one of ladder.students \['2x4x256'"),
     ({"ladder.students": ["2x4x256", "4x6"], "ladder.start": None},
@@ -326,8 +327,8 @@ def test_a_chosen_student_switches_the_ladder_off_unless_a_target_is_given(resol
             results["shape_name"]["student"]["intermediate"]) == (3, 2, 128)
     assert results["shape_with_target"]["ladder"]["target_retention"] == 0.9
     # A ladder given on the command line climbs from its smallest rung, unless told otherwise.
-    assert results["ladder"]["ladder"] == {"target_retention": 0.95, "students": ["2x4x256", "5x8x768"],
-                                           "start": None}
+    assert results["ladder"]["ladder"] == {"target_retention": 0.95, "margin_standard_errors": 1.0,
+                                           "students": ["2x4x256", "5x8x768"], "start": None}
     assert results["ladder_start"]["ladder"]["start"] == "5x8x768"
 
 

@@ -170,8 +170,10 @@ class LadderConfig(Config):
 
     With `target_retention` above 0, the distill stage distils students of the `students` shapes
     (smallest first, each a student preset name or `LAYERSxHEADSxFFN`, e.g. `3x4x384`) and keeps
-    the smallest whose validation accuracy is at least `target_retention` times the teacher's;
-    when none is, the one with the best validation accuracy, with a note. It starts at `start`
+    the smallest whose validation accuracy, less `margin_standard_errors` standard errors of it,
+    is at least `target_retention` times the teacher's (so that a rung does not pass on
+    validation noise alone); when none is, the one with the best validation accuracy, with a
+    note. It starts at `start`
     (None: the smallest) and steps down while the target is met, up while it is not, so a rung
     whose neighbours decide it is not trained (it assumes accuracy does not fall as a student
     grows). Each rung
@@ -181,12 +183,18 @@ class LadderConfig(Config):
 
     Attributes:
         target_retention: in [0, 1]; 0 switches the ladder off.
+        margin_standard_errors: how many standard errors (`sqrt(p (1 - p) / n)` of the rung's
+            validation accuracy p on n examples) the rung must clear the target by; 0 compares
+            the accuracy itself.
         students: the shapes, smallest first.
         start: the shape tried first (one of `students`; None: the smallest).
     """
 
     SECTION = "ladder"
     target_retention: float = 0.98
+    # One standard error: on Rotten Tomatoes' 1,281 validation texts about 1.3 points of retention,
+    # the size of the validation-to-test differences seen there.
+    margin_standard_errors: float = 1.0
     students: tuple[str, ...] = ("2x4x256", "3x4x384", "4x6x384", "5x8x768")
     # The demo's student before the ladder existed: on data like Rotten Tomatoes it decides in 2 rungs.
     start: str | None = "4x6x384"
@@ -194,6 +202,8 @@ class LadderConfig(Config):
     def validate(self):
         check(0 <= self.target_retention <= 1, self.dotted("target_retention"), self.target_retention,
               "must be in [0, 1] (0: no ladder, distil the student section's shape).")
+        check(self.margin_standard_errors >= 0, self.dotted("margin_standard_errors"), self.margin_standard_errors,
+              "must be >= 0.")
         check(len(self.students) > 0, self.dotted("students"), "''", "must name at least one student shape.")
         check(len(set(self.students)) == len(self.students), self.dotted("students"), ",".join(self.students),
               "names a shape twice.")

@@ -1,8 +1,10 @@
 """The retention ladder: which student shape the distill stage ships (`RunConfig.ladder`).
 
 The rungs are student shapes, smallest first. A rung meets the target when its distilled
-student's validation accuracy is at least `target_retention` times the teacher's (the teacher's
-is its best epoch's, picked on the same split, so the bar leans strict). The climb starts at
+student's validation accuracy, less `margin_standard_errors` standard errors of it, is at least
+`target_retention` times the teacher's (the teacher's is its best epoch's, picked on the same
+split, so the bar leans strict): a rung that clears the target by less than the split's noise
+would keep it on new data about half the time. The climb starts at
 `ladder.start`, steps down while the rung below meets the target and up while the current one
 does not, and ships the smallest rung it saw meet it; when none does, the rung with the best
 validation accuracy (the smaller on ties), with a note. Climbing from the middle trains 2-3
@@ -61,7 +63,8 @@ def climb(names, start, evaluate):
     return max(tried, key=lambda name: results[name]["validation_accuracy"]), results
 
 
-def rung_result(name, student, model, teacher_config, validation_accuracy, teacher_accuracy, target, max_length):
+def rung_result(name, student, model, teacher_config, validation_accuracy, teacher_accuracy, ladder, examples,
+                max_length):
     """The ladder's record of one rung: its shape, size, compute and validation retention.
 
     Args:
@@ -70,20 +73,25 @@ def rung_result(name, student, model, teacher_config, validation_accuracy, teach
         model: the distilled student (a tfdistill `BertModel`).
         teacher_config: the teacher's `BertConfig`.
         validation_accuracy, teacher_accuracy: on the validation split.
-        target: `ladder.target_retention`.
+        ladder: `LadderConfig` (the target and the margin).
+        examples: the validation split's size.
         max_length: the sequence length the compute is counted at.
     """
+    from tfdistill.pipeline.selection import standard_error
+
     from tfdistill.export.flops import bert_flops
     from tfdistill.training.finetune import count_params
 
     model_config, (params, non_embedding_params) = model.bert_config, count_params(model)
+    error = standard_error(validation_accuracy, examples)
     retention = validation_accuracy / teacher_accuracy if teacher_accuracy else None
+    bound = (validation_accuracy - ladder.margin_standard_errors * error) / teacher_accuracy if teacher_accuracy else None
     return {"name": name, "student": student.to_dict(), "layers": model_config.num_layers,
             "heads": model_config.num_heads, "intermediate": model_config.intermediate_size,
             "hidden": model_config.hidden_size, "params": params, "non_embedding_params": non_embedding_params,
             "compute_ratio": bert_flops(model_config, max_length) / bert_flops(teacher_config, max_length),
-            "validation_accuracy": validation_accuracy, "validation_retention": retention,
-            "meets_target": retention is not None and retention >= target}
+            "validation_accuracy": validation_accuracy, "standard_error": error, "validation_retention": retention,
+            "retention_bound": bound, "meets_target": bound is not None and bound >= ladder.target_retention}
 
 
 class RungStore:
@@ -127,25 +135,29 @@ def summary(ladder, chosen, tried, teacher_accuracy):
     met = tried[chosen]["meets_target"]
     note = None if met else (
         f"No rung tried reached {ladder.target_retention:.0%} of the teacher's validation accuracy "
-        f"({teacher_accuracy:.4f}); shipping {chosen}, the best on validation. Add a larger shape to "
+        f"({teacher_accuracy:.4f}) by a margin of {ladder.margin_standard_errors:g} standard error(s); shipping "
+        f"{chosen}, the best on validation. Add a larger shape to "
         "ladder.students, or train longer (distill.epochs), to meet it.")
-    return {"target_retention": ladder.target_retention, "teacher_validation_accuracy": teacher_accuracy,
+    return {"target_retention": ladder.target_retention, "margin_standard_errors": ladder.margin_standard_errors,
+            "teacher_validation_accuracy": teacher_accuracy,
             "start": ladder.start, "chosen": chosen, "met_target": met, "rungs": rungs, "note": note}
 
 
 def markdown(ladder):
     """The report's ladder table (lines), from the distill stage's `ladder` output."""
     start = ladder["start"] or ladder["rungs"][0]["name"]
+    margin = ladder.get("margin_standard_errors", 0)
     lines = [f"Student ladder (target: {ladder['target_retention']:.0%} of the teacher's validation accuracy, "
-             f"{ladder['teacher_validation_accuracy']:.4f}; started at {start}; chosen: "
-             f"**{ladder['chosen']}**):", "",
+             f"{ladder['teacher_validation_accuracy']:.4f}, cleared by {margin:g} standard error(s) of the rung's "
+             f"own; started at {start}; chosen: **{ladder['chosen']}**):", "",
              "| shape | blocks x heads x FFN | non-embedding params | FLOPs vs teacher | validation accuracy "
-             "| validation retention | meets target |", "|---|---|---|---|---|---|---|"]
+             "| validation retention | retention less the margin | meets target |", "|---|---|---|---|---|---|---|---|"]
     for rung in ladder["rungs"]:
         params = rung.get("non_embedding_params")  # runs of the first ladder code did not record it
         lines.append(f"| {rung['name']} | {rung['layers']} x {rung['heads']} x {rung['intermediate']} "
                      f"| {'-' if params is None else f'{params / 1e6:.2f}M'} | {rung['compute_ratio']:.2f}x | {rung['validation_accuracy']:.4f} "
-                     f"| {format_ratio(rung['validation_retention'])} | {'yes' if rung['meets_target'] else 'no'} |")
+                     f"| {format_ratio(rung['validation_retention'])} | {format_ratio(rung.get('retention_bound'))} "
+                     f"| {'yes' if rung['meets_target'] else 'no'} |")
     if ladder.get("note"):
         lines += ["", ladder["note"]]
     return lines

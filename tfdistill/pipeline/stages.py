@@ -159,10 +159,11 @@ def _climb_ladder(ctx, teacher):
         keras.utils.set_random_seed(config.seed)  # each rung starts alike, whichever rungs ran before it
         student = _distill_student(ctx, teacher, rungs[name], store.rung_backup(name))
         accuracy = evaluation.accuracy(student, ctx.tokenizer, ctx.data.validation, max_length)
-        result = ladder.rung_result(name, rungs[name], student, teacher.bert_config, accuracy,
-                                    teacher_accuracy, config.ladder.target_retention, max_length)
+        result = ladder.rung_result(name, rungs[name], student, teacher.bert_config, accuracy, teacher_accuracy,
+                                    config.ladder, len(ctx.data.validation), max_length)
         print(f"   ladder: {name}: validation accuracy {accuracy:.4f}, retention "
-              f"{ladder.format_ratio(result['validation_retention'])} ({'meets' if result['meets_target'] else 'below'} "
+              f"{ladder.format_ratio(result['validation_retention'])}, less the margin "
+              f"{ladder.format_ratio(result['retention_bound'])} ({'meets' if result['meets_target'] else 'below'} "
               f"the target {config.ladder.target_retention})", flush=True)
         store.save(name, student, result, ctx.tokenizer)
         models[name] = student
