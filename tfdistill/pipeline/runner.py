@@ -42,8 +42,9 @@ def estimate_seconds(stage, ctx):
     config, examples = ctx.config, len(ctx.data.train)
     epochs = {
         "teacher": 0 if config.teacher.path else config.teacher.epochs_for(examples),
+        # The retention ladder's climb distils 2-3 students (their sizes differ; 2 is the estimate).
         "distill": (config.distill.epochs_for(examples) + config.distill.intermediate_epochs)
-        * (1 + config.distill.augment),
+        * (1 + config.distill.augment) * (2 if config.ladder.enabled else 1),
         "prune": config.prune.epochs_for(examples),
         "qat": config.qat.epochs_for(examples),
     }
