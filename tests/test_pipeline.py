@@ -99,6 +99,8 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
             assert student["latency_ms_p50"] > 0 and student["gzip_size_bytes"] < student["tflite_size_bytes"]
             # --vocabulary=used: the packages of every student stage (QAT's too) carry the trimmed vocabulary.
             assert student["vocab_size"] < 3000, student
+            keras = next(e for e in report["students"] if e["stage"] == student["stage"] and e["mode"] == "keras")
+            assert student["params"] < keras["params"], student  # the trimmed word table
     assert report["teacher"]["vocab_size"] == 30522 and report["mediapipe"]["accuracy"]
     assert report["teacher"]["latency_ms_p50"] > 0 and report["retention"] is not None
     assert os.path.getsize(out / "pareto.png") > 10_000 and "| model |" in open(out / "report.md").read()

@@ -28,7 +28,8 @@ def _tflite_entry(ctx, name, package, evaluation, latency, stage_outputs):
     path = os.path.join(ctx.path("export", name), "model.tflite")
     data = open(path, "rb").read()
     stage = package["stage"]
-    return {"name": name, "stage": stage, "mode": package["mode"], "params": stage_outputs[stage].get("params"),
+    params = package.get("params", stage_outputs[stage].get("params"))  # runs before trimming recorded none
+    return {"name": name, "stage": stage, "mode": package["mode"], "params": params,
             "accuracy": evaluation["accuracy"][name],
             "validation_accuracy": evaluation.get("validation_accuracy", {}).get(name), "tflite_size_bytes": len(data), "gzip_size_bytes": len(gzip.compress(data)),
             "sparsity": stage_outputs[stage].get("sparsity"), "vocab_size": package.get("vocab_size"),

@@ -268,6 +268,7 @@ def export_stage(ctx, folder):
             refused[name] = {"stage": stage, "mode": mode, "reason": str(error)}
             continue
         packages[name] = {"stage": stage, "mode": mode, "path": name, "vocab_size": tokenizer.vocab_size,
+                          "params": model.count_params(),  # a trimmed student's: fewer word-table rows
                           "agreement": result.card.get("validation", {}).get("agreement")}
     return {"packages": packages, "refused": refused}
 
