@@ -63,7 +63,7 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
     from tests.test_faults import run_and_kill_mid_epoch
 
     out = tmp_path / "run"
-    flags = [*_flags(inputs, out), "--epochs=2", "--vocabulary=used"]
+    flags = [*_flags(inputs, out), "--epochs=2"]
     # SIGKILLed in the distill stage's second epoch (3 steps, so it may just have finished): the
     # same command skips the teacher stage (its manifest matches) and resumes distillation from
     # the stage's backup instead of redoing epoch 1.
@@ -97,10 +97,19 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
         assert 0 <= student["accuracy"] <= 1
         if student["mode"] != "keras":
             assert student["latency_ms_p50"] > 0 and student["gzip_size_bytes"] < student["tflite_size_bytes"]
-            # --vocabulary=used: the packages of every student stage (QAT's too) carry the trimmed vocabulary.
-            assert student["vocab_size"] < 3000, student
+            # export.vocabulary=both: the shippable modes of every student stage (QAT's too) also come
+            # with the vocabulary of the training texts, `<name>_used`.
             keras = next(e for e in report["students"] if e["stage"] == student["stage"] and e["mode"] == "keras")
-            assert student["params"] < keras["params"], student  # the trimmed word table
+            if student["name"].endswith("_used"):
+                assert student["vocab_size"] < 3000 and student["params"] < keras["params"], student
+            else:
+                assert student["vocab_size"] == 30522 and student["params"] == keras["params"], student
+    names = {student["name"] for student in report["students"]}
+    assert {"distill_int8_used", "distill_dynamic_used", "prune_int8_used", "qat_qat_used"} <= names
+    assert "distill_float32_used" not in names
+    # MediaPipe ran once per vocabulary: every package measured.
+    assert set(report["mediapipe"]["tokenized_differently_by_package"]) == names - {
+        "distill_keras", "prune_keras", "qat_keras"} | {"teacher_float32"}
     assert report["teacher"]["vocab_size"] == 30522 and report["mediapipe"]["accuracy"]
     assert report["teacher"]["latency_ms_p50"] > 0 and report["retention"] is not None
     assert os.path.getsize(out / "pareto.png") > 10_000 and "| model |" in open(out / "report.md").read()

@@ -38,7 +38,7 @@ DEMO = {
     "prune": {"epochs": 1, "learning_rate": 1e-4, "batch_size": 32, "target_sparsity": 0.5, "min_steps": 300},
     "qat": {"epochs": 1, "learning_rate": 2e-5, "batch_size": 32, "source": "distill", "calibration_steps": 20,
             "min_steps": 300, "int8_scope": "xnnpack"},
-    "export": {"num_representative": 200, "vocabulary": "used"},
+    "export": {"num_representative": 200, "vocabulary": "both"},
     "benchmark": {"threads": 1, "runs": 50},
     "seed": 0, "skip": [], "mixed_precision": "auto", "cache_teacher_outputs": True, "tensorboard_dir": None,
 }

@@ -103,9 +103,10 @@ def define_run_config_flags():
     flags.DEFINE_integer("calibration_steps", demo.qat.calibration_steps,
                          "Batches that calibrate the QAT ranges before training.")
     flags.DEFINE_enum("vocabulary", demo.export.vocabulary, list(VOCABULARIES), "The exported students' word "
-                      "table: full (the teacher's 30,522 tokens) or used (special tokens, single-character pieces "
+                      "table: full (the teacher's 30,522 tokens), used (special tokens, single-character pieces "
                       "and the tokens the training texts use; smaller files, other words spelt with shorter "
-                      "pieces).")
+                      "pieces) or both (the dynamic, int8 and QAT packages in each; the shipped student is "
+                      "chosen among all on validation, ties to the smaller).")
     flags.DEFINE_integer("num_representative", demo.export.num_representative,
                          "Training examples that calibrate the int8 exports.")
     flags.DEFINE_integer("benchmark_threads", demo.benchmark.threads, "Threads for the latency benchmark.")

@@ -233,31 +233,42 @@ def qat_stage(ctx, folder):
             "sparsity": compress.overall_sparsity(compress.weight_sparsity(student))}
 
 
+# Modes a shipped student may have (`selection.SHIP_PREFERENCE`): with `export.vocabulary=both`
+# each is exported with the teacher's vocabulary and with the used one, and the choice of the
+# shipped student (on validation, ties to the smaller download) decides between them.
+SHIPPABLE_MODES = ("dynamic", "int8", "qat")
+
+
 def export_plan(ctx):
-    """Returns `[(package_name, stage, mode)]`: the teacher in fp32, the student in every mode."""
-    plan = [("teacher_float32", "teacher", "float32")]
-    plan += [(f"distill_{mode}", "distill", mode) for mode in ("float32", "float16", "dynamic", "int8")]
+    """Returns `[(package_name, stage, mode, vocabulary)]`: the teacher in fp32, the students in
+    every mode, each with the word table `export.vocabulary` says (`full` or `used`)."""
+    setting = ctx.config.export.vocabulary
+    student = [("distill", mode) for mode in ("float32", "float16", "dynamic", "int8")]
     if ctx.ran("prune"):
-        plan += [("prune_dynamic", "prune", "dynamic"), ("prune_int8", "prune", "int8")]
+        student += [("prune", "dynamic"), ("prune", "int8")]
     if ctx.ran("qat"):
-        plan.append(("qat_qat", "qat", "qat"))
+        student.append(("qat", "qat"))
+    plan = [("teacher_float32", "teacher", "float32", "full")]
+    for stage, mode in student:
+        plan.append((f"{stage}_{mode}", stage, mode, "full" if setting == "both" else setting))
+        if setting == "both" and mode in SHIPPABLE_MODES:
+            plan.append((f"{stage}_{mode}_used", stage, mode, "used"))
     return plan
 
 
 def export_stage(ctx, folder):
-    """Exports every model of `export_plan` as a validated model package; the students with the
-    word table `export.vocabulary` says.
+    """Exports every model of `export_plan` as a validated model package.
 
     A mode whose `.tflite` disagrees with its Keras model is refused (nothing written) and
     recorded with the reason; the other modes go on.
     """
     from tfdistill import export
 
-    packages, refused, trimmed = {}, {}, {}
-    for name, stage, mode in export_plan(ctx):
-        if stage not in trimmed:
-            trimmed[stage] = _export_model(ctx, stage)
-        model, tokenizer = trimmed[stage]
+    packages, refused, models = {}, {}, {}
+    for name, stage, mode, vocabulary in export_plan(ctx):
+        if (stage, vocabulary) not in models:
+            models[stage, vocabulary] = _export_model(ctx, stage, vocabulary)
+        model, tokenizer = models[stage, vocabulary]
         try:
             result = export.export_tflite(
                 model, os.path.join(folder, name), mode, ctx.config.data.max_length, tokenizer,
@@ -268,15 +279,21 @@ def export_stage(ctx, folder):
             refused[name] = {"stage": stage, "mode": mode, "reason": str(error)}
             continue
         packages[name] = {"stage": stage, "mode": mode, "path": name, "vocab_size": tokenizer.vocab_size,
-                          "params": model.count_params(),  # a trimmed student's: fewer word-table rows
+                          "params": _params(ctx, stage, tokenizer),
                           "agreement": result.card.get("validation", {}).get("agreement")}
     return {"packages": packages, "refused": refused}
 
 
-def _export_model(ctx, stage):
-    """`(model, tokenizer)` a stage exports: a student with its word table trimmed to the tokens
-    the training texts use when `export.vocabulary` is `used`; the teacher as it is."""
-    if ctx.config.export.vocabulary == "full" or stage == "teacher":
+def _params(ctx, stage, tokenizer):
+    """The exported model's parameters: the stage's, less the word-table rows trimmed away."""
+    rows_dropped = ctx.tokenizer.vocab_size - tokenizer.vocab_size
+    return ctx.outputs(stage)["params"] - rows_dropped * ctx.model(stage).bert_config.hidden_size
+
+
+def _export_model(ctx, stage, vocabulary):
+    """`(model, tokenizer)` a stage exports: with `vocabulary="used"`, its word table trimmed to
+    the tokens the training texts use (`compress.trim_vocabulary`); else as it is."""
+    if vocabulary == "full":
         return ctx.model(stage), ctx.tokenizer
     from tfdistill import compress
 
