@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 from absl import app, flags
+from tables import markdown_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -54,17 +55,6 @@ def row(corpus, report):
             "speed-up": report["latency_gain"], "stage min": report["total_stage_seconds"] / 60}
 
 
-def format_table(rows):
-    def cell(value):
-        if isinstance(value, float):
-            return f"{value:.4f}" if value <= 1.5 else f"{value:.1f}"
-        return str(value)
-
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cell(r[column]) for column in COLUMNS) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def main(argv):
     del argv
     rows = []
@@ -78,7 +68,7 @@ def main(argv):
             continue
         with open(path, encoding="utf-8") as f:
             rows.append(row(corpus, json.load(f)))
-    print(format_table(rows))
+    print(markdown_table(rows, COLUMNS, large=1.5, large_format=".1f"))
     if FLAGS.output_json:
         from tfdistill.utils import atomic
 

@@ -24,6 +24,7 @@ import time
 
 from absl import app, flags
 from run_folder import load_run
+from tables import markdown_table
 
 flags.DEFINE_string("run_dir", None, "A pipeline run folder with finished teacher and distill stages.")
 flags.DEFINE_list("starts", ["distill", "prune"], "Students QAT starts from (stages of the run).")
@@ -108,17 +109,6 @@ def rows_for_start(start, ctx, workdir):
     return rows
 
 
-def format_table(rows):
-    def cell(value):
-        if isinstance(value, float):
-            return f"{value:.4f}" if value <= 1 else f"{value:.2f}"
-        return "-" if value is None else str(value)
-
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cell(row.get(column)) for column in COLUMNS) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def main(argv):
     del argv
     ctx = load_run(FLAGS.run_dir)
@@ -128,7 +118,7 @@ def main(argv):
     with tempfile.TemporaryDirectory() as workdir:
         for start in FLAGS.starts:
             rows += rows_for_start(start, ctx, workdir)
-    print(format_table(rows))
+    print(markdown_table(rows, COLUMNS))
     if FLAGS.output_json:
         from tfdistill.utils import atomic
 

@@ -20,6 +20,7 @@ import tempfile
 
 from absl import app, flags
 from run_folder import load_run
+from tables import markdown_table
 
 flags.DEFINE_string("run_dir", None, "A pipeline run folder with finished teacher and distill stages.")
 flags.DEFINE_string("stage", "distill", "The student to trim: a stage of the run that saved an HF model folder.")
@@ -68,17 +69,6 @@ def tflite_row(model, tokenizer, mode, ctx, folder):
             "gzip_mb": len(gzip.compress(flatbuffer)) / 1e6}
 
 
-def format_table(rows):
-    def cell(value):
-        if isinstance(value, float):
-            return f"{value:.4f}" if value <= 1 else f"{value:.2f}"
-        return str(value)
-
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cell(row.get(column, "-")) for column in COLUMNS) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def main(argv):
     del argv
     ctx = load_run(FLAGS.run_dir)
@@ -97,7 +87,7 @@ def main(argv):
                 row.update(tflite_row(model, tokenizer, mode, ctx, os.path.join(workdir, f"{size}_{mode}")))
                 rows.append(row)
                 print(f"   {row}", flush=True)
-    print(format_table(rows))
+    print(markdown_table(rows, COLUMNS))
     if FLAGS.output_json:
         from tfdistill.utils import atomic
 
