@@ -4,6 +4,7 @@ Every setting comes from the run config, `ctx.config` (`tfdistill.config.RunConf
 that save an HF model write it to `model/` with its model card (`README.md`); the training stages
 log to `<tensorboard_dir>/<stage>` when the config names a TensorBoard folder."""
 
+import functools
 import os
 
 import tfdistill
@@ -265,9 +266,10 @@ def export_stage(ctx, folder):
     from tfdistill import export
 
     packages, refused, models = {}, {}, {}
+    used_tokens = functools.cache(lambda: _used_tokens(ctx))  # one tokenization of the training split
     for name, stage, mode, vocabulary in export_plan(ctx):
         if (stage, vocabulary) not in models:
-            models[stage, vocabulary] = _export_model(ctx, stage, vocabulary)
+            models[stage, vocabulary] = _export_model(ctx, stage, vocabulary, used_tokens)
         model, tokenizer = models[stage, vocabulary]
         try:
             result = export.export_tflite(
@@ -290,17 +292,23 @@ def _params(ctx, stage, tokenizer):
     return ctx.outputs(stage)["params"] - rows_dropped * ctx.model(stage).bert_config.hidden_size
 
 
-def _export_model(ctx, stage, vocabulary):
+def _used_tokens(ctx):
+    """The token ids a `used` vocabulary keeps (`compress.vocabulary_to_keep` of the training split)."""
+    from tfdistill import compress
+
+    train = ctx.data.train
+    return compress.vocabulary_to_keep(ctx.tokenizer, train.texts, text_pairs=train.text_pairs,
+                                       max_length=ctx.config.data.max_length)
+
+
+def _export_model(ctx, stage, vocabulary, used_tokens):
     """`(model, tokenizer)` a stage exports: with `vocabulary="used"`, its word table trimmed to
-    the tokens the training texts use (`compress.trim_vocabulary`); else as it is."""
+    `used_tokens()` (`compress.trim_vocabulary`); else as it is."""
     if vocabulary == "full":
         return ctx.model(stage), ctx.tokenizer
     from tfdistill import compress
 
-    train = ctx.data.train
-    keep = compress.vocabulary_to_keep(ctx.tokenizer, train.texts, text_pairs=train.text_pairs,
-                                       max_length=ctx.config.data.max_length)
-    return compress.trim_vocabulary(ctx.model(stage), ctx.tokenizer, keep)
+    return compress.trim_vocabulary(ctx.model(stage), ctx.tokenizer, used_tokens())
 
 
 def evaluate_stage(ctx, folder):
