@@ -40,7 +40,7 @@ def setup(values):
     """Loads the data, tokenizer, dense student and teacher the flags describe.
 
     Returns:
-        dict with `data`, `tokenizer`, `student` (trained), `teacher` (the guide of compressed
+        dict with `data`, `tokenizer`, `preprocessor` (at `--max_length`), `student` (trained), `teacher` (the guide of compressed
         students: the flag's teacher, else the dense student itself), `dense_seconds`.
     """
     import tfdistill
@@ -49,6 +49,7 @@ def setup(values):
 
     data = data_flags.load_data_from_flags(values)
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.student or tfdistill.default_teacher_path())
+    preprocessor = tfdistill.TextClassifierPreprocessor(tokenizer, values.max_length, data.label_names)
     teacher = tfdistill.load_pretrained(values.teacher) if values.teacher else None
     start = time.perf_counter()
     if values.student:
@@ -59,12 +60,12 @@ def setup(values):
         student = student_from_teacher(source, values.student_layers, hidden_size=values.student_hidden)
         log(f"training the dense student {values.student_layers}x{values.student_hidden} "
             f"({'distilled' if teacher else 'hard labels'}, {values.dense_epochs} epochs)")
-        compress.fit_student(student, tokenizer, data, teacher=teacher, losses=LOSSES, epochs=values.dense_epochs,
-                             max_length=values.max_length, batch_size=values.batch_size,
+        compress.fit_student(student, preprocessor, data, teacher=teacher, losses=LOSSES, epochs=values.dense_epochs,
+                             batch_size=values.batch_size,
                              learning_rate=values.learning_rate, seed=values.seed, verbose=2)
         if values.save_student:
             tfdistill.save_pretrained(student, values.save_student, tokenizer=tokenizer)
-    return {"data": data, "tokenizer": tokenizer, "student": student, "teacher": teacher or student,
+    return {"data": data, "tokenizer": tokenizer, "preprocessor": preprocessor, "student": student, "teacher": teacher or student,
             "dense_seconds": time.perf_counter() - start}
 
 
@@ -72,7 +73,7 @@ def keras_accuracy(model, env):
     """Test accuracy of a Keras model (fake-quantized for QAT models)."""
     from tfdistill.training import evaluation
 
-    return evaluation.accuracy(model, env["tokenizer"], env["data"].test, FLAGS.max_length)
+    return evaluation.accuracy(model, env["preprocessor"], env["data"].test)
 
 
 def tflite_row(model, env, mode="int8", int8_scope="full"):

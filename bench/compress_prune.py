@@ -64,7 +64,7 @@ def unused_token_share(model, env):
 
     table = model.get_layer("word_embeddings").get_weights()[0]
     zero_rows = np.flatnonzero((table == 0).any(axis=1))
-    used = compress.training_token_ids(env["tokenizer"], env["data"].train, FLAGS.max_length)
+    used = compress.training_token_ids(env["preprocessor"], env["data"].train)
     return float(np.mean(~np.isin(zero_rows, used))) if len(zero_rows) else None
 
 
@@ -87,18 +87,15 @@ def qat_rows(pruned, env):
         qat = compress.quantize_student(pruned, preserve_sparsity=preserve)
         compress.calibrate_ranges(qat, _train_batches(env), steps=FLAGS.calibration_steps)
         common.log(f"QAT of the pruned student, preserve_sparsity={preserve}")
-        compress.fit_student(qat, env["tokenizer"], env["data"], teacher=env["teacher"], losses=common.LOSSES,
-                             epochs=FLAGS.pqat_epochs, max_length=FLAGS.max_length, batch_size=FLAGS.batch_size,
+        compress.fit_student(qat, env["preprocessor"], env["data"], teacher=env["teacher"], losses=common.LOSSES,
+                             epochs=FLAGS.pqat_epochs, batch_size=FLAGS.batch_size,
                              learning_rate=FLAGS.qat_learning_rate, seed=FLAGS.seed, verbose=2)
         rows["pqat (preserve)" if preserve else "qat (no preserve)"] = measure(qat, env, mode="qat")
     return rows
 
 
 def _train_batches(env):
-    from tfdistill.data.pipeline import make_tf_dataset
-
-    return make_tf_dataset(env["data"].train, env["tokenizer"], FLAGS.max_length, FLAGS.batch_size, shuffle=True,
-                           seed=FLAGS.seed)
+    return env["preprocessor"].dataset(env["data"].train, FLAGS.batch_size, shuffle=True, seed=FLAGS.seed)
 
 
 def main(argv):
@@ -109,15 +106,15 @@ def main(argv):
     rows = {"dense": measure(env["student"], env)}
     common.log(f"dense: {rows['dense']['test_acc']:.4f}")
     pruned_students = {}
-    used = (compress.training_token_ids(env["tokenizer"], env["data"].train, FLAGS.max_length)
+    used = (compress.training_token_ids(env["preprocessor"], env["data"].train)
             if FLAGS.unused_tokens_first else None)
     for variant in FLAGS.variants:
         config = pruning_config(variant, env)
         common.log(f"pruning ({variant}): {config}")
         pruned = compress.prune_student(env["student"], config, used_token_ids=used)
         result = compress.fit_student(
-            pruned, env["tokenizer"], env["data"], teacher=env["teacher"], losses=common.LOSSES,
-            epochs=FLAGS.prune_epochs, max_length=FLAGS.max_length, batch_size=FLAGS.batch_size,
+            pruned, env["preprocessor"], env["data"], teacher=env["teacher"], losses=common.LOSSES,
+            epochs=FLAGS.prune_epochs, batch_size=FLAGS.batch_size,
             learning_rate=FLAGS.prune_learning_rate, seed=FLAGS.seed, verbose=2)
         stripped = compress.strip_student(pruned)
         pruned_students[variant] = stripped

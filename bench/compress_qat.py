@@ -32,17 +32,15 @@ COLUMNS = ("acc_before_qat", "test_acc", "drop_points", "int8_xnn_acc", "xnn_dro
 
 def qat_row(env, calibrate):
     from tfdistill import compress
-    from tfdistill.data.pipeline import make_tf_dataset
 
     qat = compress.quantize_student(env["student"], quantize_embeddings=FLAGS.quantize_embeddings)
     if calibrate:
-        train = make_tf_dataset(env["data"].train, env["tokenizer"], FLAGS.max_length, FLAGS.batch_size,
-                                shuffle=True, seed=FLAGS.seed)
+        train = env["preprocessor"].dataset(env["data"].train, FLAGS.batch_size, shuffle=True, seed=FLAGS.seed)
         compress.calibrate_ranges(qat, train, steps=FLAGS.calibration_steps)
     row = {"acc_before_qat": common.keras_accuracy(qat, env)}
     common.log(f"QAT (calibrated={calibrate}): {row['acc_before_qat']:.4f} before training")
-    result = compress.fit_student(qat, env["tokenizer"], env["data"], teacher=env["teacher"], losses=common.LOSSES,
-                                  epochs=FLAGS.qat_epochs, max_length=FLAGS.max_length, batch_size=FLAGS.batch_size,
+    result = compress.fit_student(qat, env["preprocessor"], env["data"], teacher=env["teacher"],
+                                  losses=common.LOSSES, epochs=FLAGS.qat_epochs, batch_size=FLAGS.batch_size,
                                   learning_rate=FLAGS.qat_learning_rate, seed=FLAGS.seed, verbose=2)
     row.update(test_acc=common.keras_accuracy(qat, env), train_seconds=result["train_seconds"])
     return row, qat

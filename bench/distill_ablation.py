@@ -50,17 +50,17 @@ ROWS = {
 }
 
 
-def run_row(teacher, tokenizer, data, terms, augment, seed):
+def run_row(teacher, preprocessor, data, terms, augment, seed):
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
     student = student_from_teacher(
         teacher, FLAGS.student_layers, hidden_size=FLAGS.student_hidden, num_heads=FLAGS.student_heads,
         intermediate_size=FLAGS.student_intermediate,
-        importance_data=importance_features(tokenizer, data.train, FLAGS.max_length))
-    result = distill(teacher, student, tokenizer, data, losses=terms, max_length=FLAGS.max_length,
+        importance_data=importance_features(preprocessor, data.train))
+    result = distill(teacher, student, preprocessor, data, losses=terms,
                      epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate, augment=augment, seed=seed, verbose=0)
-    return (evaluation.accuracy(student, tokenizer, data.test, FLAGS.max_length), result["train_seconds"],
+    return (evaluation.accuracy(student, preprocessor, data.test), result["train_seconds"],
             finetune.count_params(student)[1])
 
 
@@ -76,9 +76,10 @@ def student_name():
 def main(argv):
     del argv
     data = datasets.load("rotten_tomatoes")
-    tokenizer = tfdistill.Tokenizer.from_pretrained(FLAGS.teacher)
+    preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(FLAGS.teacher),
+                                                  FLAGS.max_length)
     teacher = tfdistill.load_pretrained(FLAGS.teacher)
-    teacher_accuracy = evaluation.accuracy(teacher, tokenizer, data.test, FLAGS.max_length)
+    teacher_accuracy = evaluation.accuracy(teacher, preprocessor, data.test)
     teacher_params = finetune.count_params(teacher)[1]
     print(f"teacher: test accuracy {teacher_accuracy:.4f}, {teacher_params / 1e6:.2f}M non-embedding params")
     results = {"teacher_test_accuracy": teacher_accuracy, "teacher_non_embedding_params": teacher_params,
@@ -88,7 +89,7 @@ def main(argv):
             terms = [dict(term, head_average=True) if term["loss"] == "attention" else term for term in terms]
         if FLAGS.rows and name not in FLAGS.rows:
             continue
-        runs = [run_row(teacher, tokenizer, data, terms, FLAGS.augment if augment is None else augment, int(seed))
+        runs = [run_row(teacher, preprocessor, data, terms, FLAGS.augment if augment is None else augment, int(seed))
                 for seed in FLAGS.seeds]
         accuracies = [r[0] for r in runs]
         results["rows"][name] = {"test_accuracy": accuracies, "train_seconds": [r[1] for r in runs],

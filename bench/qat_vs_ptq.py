@@ -43,8 +43,7 @@ COLUMNS = ("start", "model", "keras_val", "keras_test", "agreement", "refused", 
 def keras_accuracies(model, ctx):
     from tfdistill.training import evaluation
 
-    return {f"keras_{short}": evaluation.accuracy(model, ctx.tokenizer, getattr(ctx.data, split),
-                                                  ctx.config.data.max_length)
+    return {f"keras_{short}": evaluation.accuracy(model, ctx.preprocessor, getattr(ctx.data, split))
             for short, split in (("val", "validation"), ("test", "test"))}
 
 
@@ -69,20 +68,18 @@ def tflite_row(model, mode, ctx, folder):
 
 def qat_row(student, scope, ctx, start):
     from tfdistill import compress
-    from tfdistill.data.pipeline import make_tf_dataset
     from tfdistill.pipeline.stages import stage_epochs
 
     settings = ctx.config.qat
     qat = compress.quantize_student(student, preserve_sparsity=start == "prune", int8_scope=scope)
-    calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, ctx.config.data.max_length, settings.batch_size,
-                                  shuffle=True, seed=ctx.config.seed)
+    calibration = ctx.preprocessor.dataset(ctx.data.train, settings.batch_size, shuffle=True, seed=ctx.config.seed)
     compress.calibrate_ranges(qat, calibration, steps=settings.calibration_steps)
     calibrated = keras_accuracies(qat, ctx)
     print(f"   QAT {scope} from {start}: calibrated start {calibrated}", flush=True)
     started = time.perf_counter()
     result = compress.fit_student(
-        qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"),
-        epochs=FLAGS.bench_qat_epochs or stage_epochs(ctx, "qat"), max_length=ctx.config.data.max_length,
+        qat, ctx.preprocessor, ctx.data, teacher=ctx.model("teacher"),
+        epochs=FLAGS.bench_qat_epochs or stage_epochs(ctx, "qat"),
         batch_size=settings.batch_size, learning_rate=FLAGS.bench_qat_learning_rate or settings.learning_rate,
         seed=ctx.config.seed, verbose=2)
     trained = keras_accuracies(qat, ctx)

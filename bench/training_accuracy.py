@@ -44,14 +44,14 @@ def _subset(data, examples, seed):
     return dataclasses.replace(data, train=data.train.take(indices))
 
 
-def _scores(model, tokenizer, data):
+def _scores(model, preprocessor, data):
     from tfdistill.training import evaluation
 
-    return {split: evaluation.accuracy(model, tokenizer, getattr(data, split), FLAGS.max_length)
+    return {split: evaluation.accuracy(model, preprocessor, getattr(data, split))
             for split in ("validation", "test")}
 
 
-def fine_tune(tokenizer, data, seed, mode):
+def fine_tune(preprocessor, data, seed, mode):
     """Fine-tunes the shipped teacher with a fresh head; returns `(model, scores, seconds)`."""
     import tf_keras as keras
 
@@ -60,12 +60,12 @@ def fine_tune(tokenizer, data, seed, mode):
 
     keras.utils.set_random_seed(seed)
     model = tfdistill.load_pretrained(tfdistill.default_teacher_path(), num_labels=data.num_classes)
-    result = finetune.fine_tune_classifier(model, tokenizer, data, max_length=FLAGS.max_length,
+    result = finetune.fine_tune_classifier(model, preprocessor, data,
                                            epochs=FLAGS.teacher_epochs, seed=seed, verbose=0, mixed_precision=mode)
-    return model, _scores(model, tokenizer, data), result.train_seconds
+    return model, _scores(model, preprocessor, data), result.train_seconds
 
 
-def distill_student(teacher, tokenizer, data, seed, mode, cache):
+def distill_student(teacher, preprocessor, data, seed, mode, cache):
     """Distils the pipeline's student from `teacher`; returns `(scores, seconds)`."""
     import tf_keras as keras
 
@@ -75,11 +75,11 @@ def distill_student(teacher, tokenizer, data, seed, mode, cache):
     teacher_cache.clear()  # each variant pays its own teacher pass
     keras.utils.set_random_seed(seed)
     student = student_from_teacher(teacher, num_layers=4, num_heads=6, intermediate_size=384,
-                                   importance_data=importance_features(tokenizer, data.train, FLAGS.max_length))
-    result = distill(teacher, student, tokenizer, data, losses=LOSSES, max_length=FLAGS.max_length,
+                                   importance_data=importance_features(preprocessor, data.train))
+    result = distill(teacher, student, preprocessor, data, losses=LOSSES,
                      epochs=FLAGS.distill_epochs, learning_rate=2e-4, seed=seed, verbose=0, mixed_precision=mode,
                      cache_teacher_outputs=cache)
-    return _scores(student, tokenizer, data), result["train_seconds"]
+    return _scores(student, preprocessor, data), result["train_seconds"]
 
 
 def _print(rows):
@@ -102,7 +102,8 @@ def main(argv):
     import tfdistill
 
     print("load %.2f %.2f %.2f" % os.getloadavg(), flush=True)
-    tokenizer = tfdistill.Tokenizer.from_pretrained(tfdistill.default_teacher_path())
+    preprocessor = tfdistill.TextClassifierPreprocessor(
+        tfdistill.Tokenizer.from_pretrained(tfdistill.default_teacher_path()), FLAGS.max_length)
     full = tfdistill.datasets.load("rotten_tomatoes")
     rows, start = [], time.perf_counter()
     for seed in map(int, FLAGS.seeds):
@@ -111,13 +112,13 @@ def main(argv):
         for name, mode in TEACHER_VARIANTS.items():
             if name != "float32" and "teacher" not in FLAGS.parts:
                 continue
-            teachers[name], scores, seconds = fine_tune(tokenizer, data, seed, mode)
+            teachers[name], scores, seconds = fine_tune(preprocessor, data, seed, mode)
             rows.append({"part": "teacher", "variant": name, "seed": seed, "seconds": seconds, **scores})
             print(rows[-1], "load %.2f" % os.getloadavg()[0], flush=True)
         if "distill" in FLAGS.parts:
             for name in FLAGS.distill_variants:
                 mode, cache = DISTILL_VARIANTS[name]
-                scores, seconds = distill_student(teachers["float32"], tokenizer, data, seed, mode, cache)
+                scores, seconds = distill_student(teachers["float32"], preprocessor, data, seed, mode, cache)
                 rows.append({"part": "distill", "variant": name, "seed": seed, "seconds": seconds, **scores})
                 print(rows[-1], "load %.2f" % os.getloadavg()[0], flush=True)
     _print(rows)

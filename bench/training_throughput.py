@@ -187,7 +187,8 @@ def _models(new):
     models["student"] = student_from_teacher(models["teacher"], **STUDENT)
     tokenizer = tfdistill.Tokenizer.from_pretrained(path)
     data = tfdistill.datasets.load("rotten_tomatoes")
-    used = compress.training_token_ids(tokenizer, data.train, FLAGS.max_length)
+    # What compress.training_token_ids returns, written out: its signature differs in the old code.
+    used = np.unique(tokenizer(data.train.texts, max_length=FLAGS.max_length)["input_ids"])
     config = compress.PruningConfig.for_steps(-(-len(data.train) // FLAGS.batch_size), target_sparsity=0.5)
     models["prune"] = compress.prune_student(models["student"], config, used_token_ids=used)
     models["qat"] = compress.quantize_student(models["student"], preserve_sparsity=True)
@@ -294,8 +295,8 @@ class CachePass:
         path, n = tfdistill.default_teacher_path(), FLAGS.cache_examples
         train = tfdistill.datasets.load("rotten_tomatoes").train
         self.warm, self.split = train.take(range(256)), train.take(range(256, 256 + n))
-        self.run = teacher_cache.TeacherLogits(models["teacher_bf16"], tfdistill.Tokenizer.from_pretrained(path),
-                                               FLAGS.max_length)
+        preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(path), FLAGS.max_length)
+        self.run = teacher_cache.TeacherLogits(models["teacher_bf16"], preprocessor)
         self.run(self.warm)  # trace
 
     def __call__(self):

@@ -24,6 +24,7 @@ _EXPORTS = {
     "load_config": "tfdistill.models.bert.checkpoint",
     "default_teacher_path": "tfdistill.models.assets",
     "Tokenizer": "tfdistill.data.tokenizer",
+    "TextClassifierPreprocessor": "tfdistill.data.preprocessor",
     "datasets": "tfdistill.data.datasets",
     "Distiller": "tfdistill.distill.distiller",
     "student_from_teacher": "tfdistill.distill.student",

@@ -8,6 +8,7 @@ weights back before every example that names them, so one example's training doe
 another's numbers):
 
     tokenizer    `Tokenizer` with a 23-token WordPiece vocabulary (`training.testing.tiny_task`)
+    preprocessor `TextClassifierPreprocessor(tokenizer, max_length=16, label_names=["neg", "pos"])`
     data         `TextClassificationData` "tiny": 64 train, 16 validation and 16 test texts of
                  made-up reviews, labels `["neg", "pos"]`
     teacher      random classifier `BertModel` for `tokenizer`: 4 blocks of width 32, 4 heads
@@ -92,8 +93,7 @@ def _pruned(student):
 def _training_token_ids():
     from tfdistill.compress import training_token_ids
 
-    tokenizer, data = _task()
-    return training_token_ids(tokenizer, data.train, SEQ_LEN)
+    return training_token_ids(_preprocessor(), _task()[1].train)
 
 
 def _fresh_model(name):
@@ -108,6 +108,14 @@ def _dataset(split_name):
 
     tokenizer, data = _task()
     return make_tf_dataset(getattr(data, split_name), tokenizer, SEQ_LEN, BATCH)
+
+
+@functools.cache
+def _preprocessor():
+    from tfdistill.data import TextClassifierPreprocessor
+
+    tokenizer, data = _task()
+    return TextClassifierPreprocessor(tokenizer, SEQ_LEN, data.label_names)
 
 
 def _features():
@@ -140,6 +148,7 @@ def _flatbuffer():
 FIXTURES = {
     "tokenizer": lambda: _task()[0],
     "data": lambda: _task()[1],
+    "preprocessor": _preprocessor,
     "teacher": lambda: _fresh_model("teacher"),
     "student": lambda: _fresh_model("student"),
     "pruned": lambda: _fresh_model("pruned"),

@@ -76,8 +76,8 @@ def check_student_folder(path):
 
 def load_inputs(values, output_dir, command):
     """What both compression commands read once their flags are checked: the checked output and
-    TensorBoard folders, then the student (the data in its class order), its tokenizer and the
-    teacher `--teacher` names.
+    TensorBoard folders, then the student (the data in its class order), its preprocessor (its
+    tokenizer at `--max_length`) and the teacher `--teacher` names.
 
     Args:
         values: the absl flag values.
@@ -85,10 +85,10 @@ def load_inputs(values, output_dir, command):
         command: `"prune"` or `"qat"`, the TensorBoard sub-folder.
 
     Returns:
-        `(output_dir, log_dir, data, student, tokenizer, teacher)`.
+        `(output_dir, log_dir, data, student, preprocessor, teacher)`.
 
     Example:
-    >>> output_dir, log_dir, data, student, tokenizer, teacher = load_inputs(FLAGS, "runs/p", "prune")  # doctest: +SKIP
+    >>> output_dir, log_dir, data, student, preprocessor, teacher = load_inputs(FLAGS, "runs/p", "prune")  # doctest: +SKIP
     """
     import tfdistill
     from tfdistill.cli.output_dir import check_output_dir, input_paths
@@ -100,8 +100,9 @@ def load_inputs(values, output_dir, command):
     check_student_folder(values.student)
     data = data_flags.load_data_from_flags(values)
     student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
-    tokenizer = tfdistill.Tokenizer.from_pretrained(values.student)
-    return output_dir, log_dir, data, student, tokenizer, load_teacher(values, student, data)
+    preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(values.student),
+                                                             values.max_length, data.label_names)
+    return output_dir, log_dir, data, student, preprocessor, load_teacher(values, student, data)
 
 
 def load_teacher(values, student, data):
@@ -118,9 +119,9 @@ def load_teacher(values, student, data):
     return load_classifier(values.teacher, data, role="teacher")
 
 
-def accuracies(model, tokenizer, data, max_length, prefix):
+def accuracies(model, preprocessor, data, prefix):
     """Returns `{f"{prefix}_validation_accuracy": ..., f"{prefix}_test_accuracy": ...}`."""
     from tfdistill.training import evaluation
 
-    return {f"{prefix}_{split}_accuracy": evaluation.accuracy(model, tokenizer, getattr(data, split), max_length)
+    return {f"{prefix}_{split}_accuracy": evaluation.accuracy(model, preprocessor, getattr(data, split))
             for split in ("validation", "test")}

@@ -83,12 +83,12 @@ def loss_config_from_flags(values):
         raise error.renamed(names) from None
 
 
-def student_from_flags(teacher, values, tokenizer, train_split):
+def student_from_flags(teacher, values, preprocessor, train_split):
     """The student the shape flags describe, initialised from the teacher (heads and units
     scored on the first `--importance_examples` training examples)."""
     from tfdistill.distill.from_config import student_from_config
 
-    return student_from_config(teacher, student_shape_from_flags(values), tokenizer, train_split, values.max_length)
+    return student_from_config(teacher, student_shape_from_flags(values), preprocessor, train_split)
 
 
 def losses_from_flags(values):

@@ -195,7 +195,7 @@ def prune_student(model, config, used_token_ids=None):
         _zero_unused_rows(pruned.get_layer(f"prune_low_magnitude_{WORD_EMBEDDINGS}").layer, used_token_ids)
     elif config.prune_embeddings:
         _log.warning("Pruning the word embeddings by magnitude alone, which also removes rows of frequent "
-                     "tokens; pass used_token_ids=training_token_ids(tokenizer, data.train, max_length) so "
+                     "tokens; pass used_token_ids=training_token_ids(preprocessor, data.train) so "
                      "the rows of tokens the data never uses go first.")
     return pruned
 
@@ -208,19 +208,18 @@ def _zero_unused_rows(embedding, used_token_ids):
     embedding.embeddings.assign(table)
 
 
-def training_token_ids(tokenizer, split, max_length):
+def training_token_ids(preprocessor, split):
     """Returns the sorted ids of the tokens `split` uses (special tokens and padding included).
 
     Args:
-        tokenizer: `tfdistill.Tokenizer`.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor`, the training length's.
         split: `tfdistill.data.Split`, the training split.
-        max_length: int, the training length.
 
     Returns:
         int64 numpy array.
 
     Example:
-    >>> ids = training_token_ids(tokenizer, data.train, 16)
+    >>> ids = training_token_ids(preprocessor, data.train)
     >>> ids.tolist()[:8], len(ids), tokenizer.vocab_size
     ([0, 2, 3, 5, 6, 7, 8, 9], 21, 23)
     >>> pruned = prune_student(student, PruningConfig(), used_token_ids=ids)
@@ -228,7 +227,7 @@ def training_token_ids(tokenizer, split, max_length):
     >>> bool((table[[1, 4]] == 0).all()), bool((table[ids] != 0).any(axis=1).all())  # [UNK], [MASK]: zeroed
     (True, True)
     """
-    return np.unique(tokenizer(split.texts, split.text_pairs, max_length=max_length)["input_ids"]).astype(np.int64)
+    return np.unique(preprocessor.tokenize(split)["input_ids"]).astype(np.int64)
 
 
 def row_block_width(hidden_size):

@@ -26,7 +26,7 @@ def compression_callbacks(model, log_dir=None):
     return pruning_callbacks(log_dir) if is_pruned(model) else []
 
 
-def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES, epochs=2, max_length=64,
+def fit_student(student, preprocessor, data, *, teacher=None, losses=DEFAULT_LOSSES, epochs=2, max_length=None,
                 batch_size=32, learning_rate=1e-4, seed=0, log_dir=None, callbacks=(), verbose=1, backup_dir=None,
                 mixed_precision=None, cache_teacher_outputs=None, keep_best=True):
     """Trains a (pruned or QAT) student on `data.train`, guided by `teacher` when given.
@@ -48,13 +48,14 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
 
     Args:
         student: the student to train (in place).
-        tokenizer: `tfdistill.Tokenizer`.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor`, or a `tfdistill.Tokenizer`
+            (with `max_length`).
         data: `tfdistill.data.TextClassificationData`.
         teacher: optional frozen teacher (any model the Distiller accepts; a copy of the dense
             student works: self-distillation).
         losses: Distiller loss terms (used with a teacher).
         epochs: int >= 1.
-        max_length: int.
+        max_length: int, only with a tokenizer (default 64).
         batch_size: int.
         learning_rate: float, AdamW peak learning rate (linear warm-up and decay).
         seed: int, shuffling seed.
@@ -81,13 +82,13 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
     Example:
     >>> from tfdistill.compress import PruningConfig, prune_student, training_token_ids
     >>> pruned = prune_student(student, PruningConfig.for_steps(16),  # 2 epochs of 8 steps
-    ...                        training_token_ids(tokenizer, data.train, 16))  # doctest: +SKIP
-    >>> summary = fit_student(pruned, tokenizer, data, teacher=teacher, epochs=2, max_length=16,
-    ...                       batch_size=8, verbose=0)  # doctest: +SKIP
+    ...                        training_token_ids(preprocessor, data.train))  # doctest: +SKIP
+    >>> summary = fit_student(pruned, preprocessor, data, teacher=teacher, epochs=2, batch_size=8,
+    ...                       verbose=0)  # doctest: +SKIP
     >>> len(summary["history"]["val_accuracy"]), summary["best_epoch"] in (0, 1)  # doctest: +SKIP
     (2, True)
     """
-    from tfdistill.data.pipeline import check_max_length
+    from tfdistill.data.preprocessor import as_preprocessor
     from tfdistill.models.bert.bert_model import logits_model
     from tfdistill.training.datasets import training_datasets
     from tfdistill.training.loop import train_classifier
@@ -97,18 +98,18 @@ def fit_student(student, tokenizer, data, *, teacher=None, losses=DEFAULT_LOSSES
     if student.bert_config.num_labels != data.num_classes:
         raise ValueError(f"The student has {student.bert_config.num_labels} labels but the dataset has "
                          f"{data.num_classes} classes {data.label_names}.")
+    preprocessor = as_preprocessor(preprocessor, max_length)
     callbacks = compression_callbacks(student, log_dir) + list(callbacks)
     eligible = _best_epoch_eligible(student)
     if teacher is not None:
         from tfdistill.distill.training import distill
 
-        return distill(teacher, student, tokenizer, data, losses=list(losses), max_length=max_length,
-                       epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                       callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
+        return distill(teacher, student, preprocessor, data, losses=list(losses), epochs=epochs,
+                       batch_size=batch_size, learning_rate=learning_rate, seed=seed, callbacks=callbacks, verbose=verbose, backup_dir=backup_dir,
                        mixed_precision=mixed_precision, cache_teacher_outputs=cache_teacher_outputs,
                        keep_best=keep_best, best_epoch_eligible=eligible)
-    check_max_length(max_length, student.bert_config.max_position_embeddings)
-    datasets = training_datasets(data.train, data.validation, tokenizer, max_length, batch_size, seed=seed)
+    preprocessor.check(student.bert_config, "the student")
+    datasets = training_datasets(data.train, data.validation, preprocessor, batch_size, seed=seed)
     result = train_classifier(logits_model(student), datasets.train, datasets.validation, epochs=epochs,
                               learning_rate=learning_rate, callbacks=callbacks, backup_dir=backup_dir,
                               keep_best=keep_best, best_epoch_eligible=eligible, verbose=verbose)

@@ -15,11 +15,12 @@ Example:
 """
 
 from tfdistill.data.datasets import Split, TextClassificationData, load
+from tfdistill.data.preprocessor import TextClassifierPreprocessor
 from tfdistill.data.tokenizer import Tokenizer
 
-_PIPELINE_NAMES = ("make_tf_dataset", "check_max_length")
+_PIPELINE_NAMES = ("make_tf_dataset", "features_dataset", "check_max_length")
 
-__all__ = ["Split", "TextClassificationData", "Tokenizer", "load", *_PIPELINE_NAMES]
+__all__ = ["Split", "TextClassificationData", "TextClassifierPreprocessor", "Tokenizer", "load", *_PIPELINE_NAMES]
 
 
 def __getattr__(name):

@@ -97,10 +97,33 @@ def make_tf_dataset(split, tokenizer, max_length, batch_size, shuffle=False, see
     >>> features["input_ids"].shape, labels.shape
     (TensorShape([32, 64]), TensorShape([32]))
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    _check_batch_size(batch_size)
     features = tokenizer(split.texts, split.text_pairs, max_length=max_length)
-    labels = np.asarray(split.labels, dtype=np.int32)
+    return features_dataset(features, split.labels, batch_size, shuffle=shuffle, seed=seed,
+                            bucket_by_length=bucket_by_length, drop_remainder=drop_remainder, cache=cache)
+
+
+def features_dataset(features, labels, batch_size, shuffle=False, seed=0, bucket_by_length=True,
+                     drop_remainder=False, cache=True):
+    """`make_tf_dataset` from already tokenized features (`TextClassifierPreprocessor.dataset`).
+
+    Args:
+        features: dict of int arrays `[n, max_length]` (`input_ids`, `attention_mask`,
+            `token_type_ids`), as a `tfdistill.Tokenizer` returns them.
+        labels: int array `[n]`.
+        batch_size, shuffle, seed, bucket_by_length, drop_remainder, cache: as `make_tf_dataset`.
+
+    Returns:
+        `tf.data.Dataset` of `(features, labels)` batches.
+
+    Example:
+    >>> features = tokenizer(["good", "a dull plot"], max_length=16)
+    >>> batch, labels = next(iter(features_dataset(features, [1, 0], 2)))
+    >>> batch["input_ids"].shape, labels.numpy().tolist()  # trimmed to the longest row, rounded to 8
+    (TensorShape([2, 8]), [1, 0])
+    """
+    _check_batch_size(batch_size)
+    labels = np.asarray(labels, dtype=np.int32)
     if bucket_by_length:
         return _bucketed(features, labels, batch_size, shuffle, seed, drop_remainder, cache)
     dataset = tf.data.Dataset.from_tensor_slices((features, labels))
@@ -110,6 +133,11 @@ def make_tf_dataset(split, tokenizer, max_length, batch_size, shuffle=False, see
         dataset = _shuffled(dataset, len(labels), seed)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
 
 
 def _shuffled(dataset, size, seed):

@@ -29,7 +29,7 @@ def student_bert_config(teacher_config, student):
                           student.head_size)
 
 
-def student_from_config(teacher, student, tokenizer, train_split, max_length):
+def student_from_config(teacher, student, preprocessor, train_split):
     """Builds the student from the teacher (`tfdistill.distill.student_from_teacher`); when it
     keeps only some of the teacher's heads or units, they are scored on the first
     `student.importance_examples` training examples.
@@ -37,9 +37,8 @@ def student_from_config(teacher, student, tokenizer, train_split, max_length):
     Args:
         teacher: a tfdistill `BertModel`.
         student: `StudentConfig`.
-        tokenizer: `tfdistill.Tokenizer`.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor`.
         train_split: `Split`, the training examples.
-        max_length: int, their tokenized length.
 
     Returns:
         the student `BertModel`.
@@ -49,15 +48,15 @@ def student_from_config(teacher, student, tokenizer, train_split, max_length):
 
     Example:
     >>> from tfdistill.config import StudentConfig
-    >>> student = student_from_config(teacher, StudentConfig(layers=2, heads=2, intermediate=32), tokenizer,
-    ...                               data.train, max_length=16)
+    >>> student = student_from_config(teacher, StudentConfig(layers=2, heads=2, intermediate=32), preprocessor,
+    ...                               data.train)
     >>> student.bert_config.num_layers, student.bert_config.intermediate_size
     (2, 32)
     """
     from tfdistill.distill.student import student_from_teacher
     from tfdistill.distill.training import importance_features
 
-    data = importance_features(tokenizer, train_split, max_length, student.importance_examples)
+    data = importance_features(preprocessor, train_split, student.importance_examples)
     return student_from_teacher(teacher, student.layers, hidden_size=student.hidden, num_heads=student.heads,
                                 intermediate_size=student.intermediate, head_size=student.head_size,
                                 embedding_init=student.embedding_init, layer_map=student.layer_map,

@@ -13,13 +13,12 @@ length and the precision, so the pipeline's distill, prune and QAT stages (one t
 training split) run the teacher over it once.
 
 Example:
->>> from tfdistill.data import make_tf_dataset
 >>> from tfdistill.distill.losses import get
 >>> from tfdistill.distill.teachers import as_teacher
 >>> terms, split = [get("logit_kd"), get("hard_label")], data.train
 >>> if cacheable(terms, as_teacher(teacher)):
-...     logits = TeacherLogits(teacher, tokenizer, 16)(split)
-...     train = with_teacher_logits(split, logits, lambda s: make_tf_dataset(s, tokenizer, 16, 8, shuffle=True))
+...     logits = TeacherLogits(teacher, preprocessor)(split)
+...     train = with_teacher_logits(split, logits, lambda s: preprocessor.dataset(s, 8, shuffle=True))
 >>> features, labels = next(iter(train))
 >>> features[FEATURE].shape, labels.shape
 (TensorShape([8, 2]), TensorShape([8]))
@@ -90,28 +89,28 @@ class TeacherLogits:
 
     Args:
         teacher: a `Teacher` adapter or any model `as_teacher` accepts.
-        tokenizer: `tfdistill.Tokenizer`.
-        max_length: int.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor` (its tokenization of a split
+            is shared with the training batches).
         key: optional hashable naming the teacher's state (`weights_key`) and precision; with
             it, results are cached in this process and reused for the same split and length.
         batch_size: int, inference batch size.
 
     Example:
-    >>> logits = TeacherLogits(teacher, tokenizer, 16)(data.train)
+    >>> logits = TeacherLogits(teacher, preprocessor)(data.train)
     >>> logits.shape, logits.dtype
     ((64, 2), dtype('float32'))
     """
 
-    def __init__(self, teacher, tokenizer, max_length, key=None, batch_size=INFERENCE_BATCH):
+    def __init__(self, teacher, preprocessor, key=None, batch_size=INFERENCE_BATCH):
         from tfdistill.distill.teachers import as_teacher
 
-        self.teacher, self.tokenizer, self.max_length = as_teacher(teacher), tokenizer, max_length
+        self.teacher, self.preprocessor = as_teacher(teacher), preprocessor
         self.key, self.batch_size = key, batch_size
         self._forward = None
 
     def __call__(self, split):
         """Returns the logits `[len(split), num_labels]` of `split` (a `tfdistill.data.Split`)."""
-        full_key = None if self.key is None else (self.key, split.fingerprint(), self.max_length)
+        full_key = None if self.key is None else (self.key, split.fingerprint(), self.preprocessor.max_length)
         if full_key in _cache:
             _cache.move_to_end(full_key)
             return _cache[full_key]
@@ -125,16 +124,16 @@ class TeacherLogits:
     def _run(self, split):
         import tensorflow as tf
 
-        from tfdistill.data.pipeline import make_tf_dataset
+        from tfdistill.data.pipeline import features_dataset
 
         if self._forward is None:
             teacher = self.teacher
             self._forward = tf.function(lambda features: tf.cast(teacher(features)["logits"], tf.float32),
                                         reduce_retracing=True)
-        lengths = self.tokenizer(split.texts, split.text_pairs, max_length=self.max_length)["attention_mask"]
-        order = np.argsort(lengths.sum(axis=1), kind="stable")
-        dataset = make_tf_dataset(split.take(order), self.tokenizer, self.max_length, self.batch_size,
-                                  bucket_by_length=True)
+        features = self.preprocessor.tokenize(split)
+        order = np.argsort(features["attention_mask"].sum(axis=1), kind="stable")
+        dataset = features_dataset({name: values[order] for name, values in features.items()}, split.labels[order],
+                                   self.batch_size, bucket_by_length=True, cache=False)
         sorted_logits = np.concatenate([self._forward(features).numpy() for features, _ in dataset])
         logits = np.empty_like(sorted_logits)
         logits[order] = sorted_logits
@@ -159,9 +158,8 @@ def with_teacher_logits(split, logits, make_dataset):
 
     Example:
     >>> import numpy as np
-    >>> from tfdistill.data import make_tf_dataset
-    >>> logits = np.zeros((len(data.train), 2), np.float32)  # TeacherLogits(teacher, tokenizer, 16)(data.train)
-    >>> train = with_teacher_logits(data.train, logits, lambda s: make_tf_dataset(s, tokenizer, 16, 8))
+    >>> logits = np.zeros((len(data.train), 2), np.float32)  # TeacherLogits(teacher, preprocessor)(data.train)
+    >>> train = with_teacher_logits(data.train, logits, lambda s: preprocessor.dataset(s, 8))
     >>> features, labels = next(iter(train))
     >>> sorted(features), labels.numpy().tolist() == data.train.labels[:8].tolist()
     (['attention_mask', 'input_ids', 'teacher_logits', 'token_type_ids'], True)

@@ -3,6 +3,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
+from tfdistill.data import TextClassifierPreprocessor
 from tfdistill.data.pipeline import make_tf_dataset
 from tfdistill.distill import Distiller, losses, teacher_cache
 from tfdistill.distill.teachers import as_teacher
@@ -27,7 +28,7 @@ def test_only_logit_terms_are_cacheable():
 def test_cached_batches_are_the_live_batches_in_the_same_order():
     tokenizer, data = tiny_task()
     teacher, _ = _models(tokenizer)
-    logits = teacher_cache.TeacherLogits(teacher, tokenizer, 16, batch_size=24)(data.train)
+    logits = teacher_cache.TeacherLogits(teacher, TextClassifierPreprocessor(tokenizer, 16), batch_size=24)(data.train)
     live = teacher(tokenizer(data.train.texts, max_length=16))["logits"].numpy()
     np.testing.assert_allclose(logits, live, atol=1e-5)
 
@@ -47,7 +48,8 @@ def test_results_are_cached_by_teacher_weights_split_and_length():
     tokenizer, data = tiny_task(train=16)
     teacher, _ = _models(tokenizer)
     teacher_cache.clear()
-    run = teacher_cache.TeacherLogits(teacher, tokenizer, 16, key=(teacher_cache.weights_key(teacher), "float32"))
+    run = teacher_cache.TeacherLogits(teacher, TextClassifierPreprocessor(tokenizer, 16),
+                                      key=(teacher_cache.weights_key(teacher), "float32"))
     first = run(data.train)
     assert run(data.train) is first and run(data.validation) is not first
     teacher.get_layer("classifier").bias.assign([1.0, -1.0])

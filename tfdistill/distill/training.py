@@ -5,8 +5,7 @@ import collections
 import os
 import time
 
-from tfdistill.data.pipeline import check_max_length
-from tfdistill.data.tokenizer import check_tokenizer
+from tfdistill.data.preprocessor import as_preprocessor
 from tfdistill.distill import losses as losses_lib
 from tfdistill.distill.augment import EmbeddingNeighbourAugmenter, concatenate
 from tfdistill.distill import teacher_cache
@@ -28,8 +27,8 @@ def split_stages(terms):
     return intermediate, prediction
 
 
-def check_vocabularies(teacher, student, tokenizer):
-    """Refuses a teacher, student and tokenizer that do not share one vocabulary.
+def check_vocabularies(teacher, student, preprocessor):
+    """Refuses a teacher, student and preprocessor that do not share one vocabulary.
 
     Distillation feeds the same token ids to both models, so both embedding tables must have one
     row per tokenizer id.
@@ -37,27 +36,28 @@ def check_vocabularies(teacher, student, tokenizer):
     Args:
         teacher: a tfdistill `BertModel` (other teachers, without `bert_config`, are not checked).
         student: a tfdistill `BertModel`.
-        tokenizer: `tfdistill.Tokenizer`.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor`.
 
     Raises:
-        ValueError: the vocabulary sizes differ.
+        ValueError: the vocabulary sizes differ, or the student has fewer positions than
+            `preprocessor.max_length`.
 
     Example:
-    >>> check_vocabularies(teacher, student, tokenizer)  # one vocabulary: no error
+    >>> check_vocabularies(teacher, student, preprocessor)  # one vocabulary: no error
     >>> from tfdistill import Tokenizer
-    >>> check_vocabularies(teacher, student, Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good"]))
+    >>> other = Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good"])
+    >>> check_vocabularies(teacher, student, preprocessor.replace(tokenizer=other))
     Traceback (most recent call last):
     ValueError: The tokenizer has 5 ids but the student embeds 23: ...
     """
     check_same_vocabulary(teacher, student)
-    check_tokenizer(student.bert_config.vocab_size, tokenizer, "the student")
+    preprocessor.check(student.bert_config, "the student")
 
 
-def importance_features(tokenizer, split, max_length, examples=512):
-    """Tokenizes the first `examples` of `split`: the data `student_from_teacher` scores the
-    teacher's heads and feed-forward units on."""
-    pairs = None if split.text_pairs is None else split.text_pairs[:examples]
-    return tokenizer(split.texts[:examples], pairs, max_length=max_length)
+def importance_features(preprocessor, split, examples=512):
+    """The features of the first `examples` of `split`: the data `student_from_teacher` scores
+    the teacher's heads and feed-forward units on."""
+    return {name: values[:examples] for name, values in preprocessor.tokenize(split).items()}
 
 
 def augmented_train_split(teacher, tokenizer, split, copies, seed=0):
@@ -71,13 +71,12 @@ class _StageData:
     """Builds a stage's training and validation datasets, with cached teacher logits when the
     stage's terms read only logits and caching is on (`teacher_cache`)."""
 
-    def __init__(self, teacher, tokenizer, data, train_split, max_length, batch_size, seed, cache_key):
+    def __init__(self, teacher, preprocessor, data, train_split, batch_size, seed, cache_key):
         self.teacher, self.splits = teacher, (train_split, data.validation)
-        self.dataset_args = (tokenizer, max_length, batch_size)
+        self.dataset_args = (preprocessor, batch_size)
         self.seed = seed
         self._built = {}
-        self._logits = None if cache_key is None else teacher_cache.TeacherLogits(teacher, tokenizer, max_length,
-                                                                                   key=cache_key)
+        self._logits = None if cache_key is None else teacher_cache.TeacherLogits(teacher, preprocessor, key=cache_key)
 
     def get(self, terms, verbose):
         """Returns `(TrainingDatasets, cached)` for a stage's loss terms."""
@@ -129,7 +128,7 @@ def training_models(teacher, student, policy, student_policy=None):
     return twins[0], twins[1]
 
 
-def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_length=64, epochs=3,
+def distill(teacher, student, preprocessor, data, *, losses=DEFAULT_LOSSES, max_length=None, epochs=3,
             intermediate_epochs=0, batch_size=32, learning_rate=1e-4, augment=0, seed=0, callbacks=(),
             verbose=1, backup_dir=None, mixed_precision=None, cache_teacher_outputs=None, keep_best=True,
             best_epoch_eligible=None):
@@ -155,10 +154,11 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
     Args:
         teacher: a tfdistill `BertModel` classifier (frozen).
         student: a `BertModel` with the same vocabulary and labels.
-        tokenizer: `tfdistill.Tokenizer`.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor`, or a `tfdistill.Tokenizer`
+            (with `max_length`).
         data: `tfdistill.data.TextClassificationData`.
         losses: loss terms (names, dicts or instances).
-        max_length: int.
+        max_length: int, only with a tokenizer (default 64).
         epochs: int >= 1, epochs of the (final) stage.
         intermediate_epochs: int >= 0, epochs of TinyBERT's intermediate stage.
         batch_size: int.
@@ -197,20 +197,20 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
             epoch and the step); the backup keeps the last finished epoch.
 
     Example:
-    >>> result = distill(teacher, student, tokenizer, data, losses=["logit_kd", "hard_label", "hidden_mse"],
-    ...                  max_length=16, epochs=2, batch_size=8, verbose=0)  # doctest: +SKIP
+    >>> result = distill(teacher, student, preprocessor, data, losses=["logit_kd", "hard_label", "hidden_mse"],
+    ...                  epochs=2, batch_size=8, verbose=0)  # doctest: +SKIP
     >>> sorted(result["history"])  # doctest: +SKIP
     ['accuracy', 'agreement', 'hard_label', 'hidden_mse', 'logit_kd', 'loss', 'val_accuracy',
      'val_agreement', 'val_hard_label', 'val_hidden_mse', 'val_logit_kd', 'val_loss']
     """
-    check_max_length(max_length, student.bert_config.max_position_embeddings)
-    check_vocabularies(teacher, student, tokenizer)
+    preprocessor = as_preprocessor(preprocessor, max_length)
+    check_vocabularies(teacher, student, preprocessor)
     if epochs < 1 or intermediate_epochs < 0 or augment < 0:
         raise ValueError(f"Need epochs >= 1, intermediate_epochs >= 0 and augment >= 0; got {epochs}, "
                          f"{intermediate_epochs}, {augment}.")
     stages = _stages(losses, epochs, intermediate_epochs, callbacks)
     policy = precision.resolve(mixed_precision)
-    train_split = augmented_train_split(teacher, tokenizer, data.train, augment, seed) if augment else data.train
+    train_split = augmented_train_split(teacher, preprocessor.tokenizer, data.train, augment, seed) if augment else data.train
     # The frozen teacher runs in bfloat16 under "auto"; the student learns in bfloat16 only when asked
     # for explicitly: 4 paired short runs gave bfloat16 students -0.39 test points on average (spread
     # about 1 point), not shown to be within noise (bench/training_accuracy.py).
@@ -218,7 +218,7 @@ def distill(teacher, student, tokenizer, data, *, losses=DEFAULT_LOSSES, max_len
     train_teacher, train_student = training_models(teacher, student, policy, student_policy)
     cache_key = (teacher_cache.weights_key(as_teacher(teacher).model), policy) \
         if teacher_cache.enabled(cache_teacher_outputs) else None
-    stage_data = _StageData(train_teacher, tokenizer, data, train_split, max_length, batch_size, seed, cache_key)
+    stage_data = _StageData(train_teacher, preprocessor, data, train_split, batch_size, seed, cache_key)
     start = time.perf_counter()
     result = {"intermediate_history": None, "intermediate_best_epoch": None, "precision": policy,
               "cached_teacher": {}}

@@ -37,9 +37,8 @@ class TextClassifier:
 
     Args:
         predict_logits: callable, tokenized features `{name: int array [n, max_length]}` -> logits.
-        tokenizer: `tfdistill.Tokenizer`, the model's own.
-        label_names: list of str, the class of each logit.
-        max_length: int, the tokenized length (a package's fixed `seq_len`).
+        preprocessor: `tfdistill.TextClassifierPreprocessor`: the model's own tokenizer, the
+            tokenized length (a package's fixed `seq_len`) and the class of each logit.
         source: str, what was loaded (for `repr`).
 
     Example:
@@ -57,9 +56,22 @@ class TextClassifier:
     ['positive']
     """
 
-    def __init__(self, predict_logits, tokenizer, label_names, max_length, source="<model>"):
-        self._predict_logits, self.tokenizer = predict_logits, tokenizer
-        self.label_names, self.max_length, self.source = list(label_names), int(max_length), source
+    def __init__(self, predict_logits, preprocessor, source="<model>"):
+        if not preprocessor.label_names:
+            raise ValueError("A TextClassifier needs the preprocessor's label_names (the class of each logit).")
+        self._predict_logits, self.preprocessor, self.source = predict_logits, preprocessor, source
+
+    @property
+    def tokenizer(self):
+        return self.preprocessor.tokenizer
+
+    @property
+    def label_names(self):
+        return list(self.preprocessor.label_names)
+
+    @property
+    def max_length(self):
+        return self.preprocessor.max_length
 
     @classmethod
     def from_pretrained(cls, path, max_length=None, num_threads=1):
@@ -86,6 +98,7 @@ class TextClassifier:
 
     @classmethod
     def _from_package(cls, folder, max_length, num_threads):
+        from tfdistill.data.preprocessor import TextClassifierPreprocessor
         from tfdistill.data.tokenizer import Tokenizer, check_tokenizer
         from tfdistill.export.evaluate import package_labels
         from tfdistill.export.runtime import TFLiteClassifier
@@ -96,14 +109,13 @@ class TextClassifier:
                              f"{max_length} cannot be used. Export it again with --seq_len={max_length}.")
         tokenizer = Tokenizer.from_pretrained(folder)
         check_tokenizer(runtime.vocab_size, tokenizer, "the .tflite model")
-        return cls(runtime.predict_logits, tokenizer, _require_names(package_labels(folder), folder),
-                   runtime.seq_len, source=folder)
+        preprocessor = TextClassifierPreprocessor(tokenizer, runtime.seq_len, _require_names(package_labels(folder),
+                                                                                             folder))
+        return cls(runtime.predict_logits, preprocessor, source=folder)
 
     @classmethod
     def _from_keras_folder(cls, folder, max_length):
         import tfdistill
-        from tfdistill.data.pipeline import check_max_length
-        from tfdistill.data.tokenizer import check_tokenizer
 
         model = tfdistill.load_pretrained(folder)  # a classifier without its head is refused there
         config = model.bert_config
@@ -111,11 +123,9 @@ class TextClassifier:
             raise ValueError(f"{folder} holds an encoder without a classification head; fine-tune it first "
                              "(recipes/finetune_teacher.py).")
         max_length = max_length or min(DEFAULT_MAX_LENGTH, config.max_position_embeddings)
-        check_max_length(max_length, config.max_position_embeddings)
-        tokenizer = tfdistill.Tokenizer.from_pretrained(folder)
-        check_tokenizer(config.vocab_size, tokenizer, "the model")
-        return cls(_keras_logits(model), tokenizer, _require_names(config.label_names, folder), max_length,
-                   source=folder)
+        preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(folder), max_length,
+                                                            _require_names(config.label_names, folder))
+        return cls(_keras_logits(model), preprocessor.check(config), source=folder)
 
     def predict(self, texts, batch_size=64):
         """Classifies raw texts.
@@ -133,7 +143,7 @@ class TextClassifier:
         from tfdistill.data.tokenizer import as_text_list
 
         texts = as_text_list(texts, "texts")
-        logits = [self._predict_logits(self.tokenizer(texts[start:start + batch_size], max_length=self.max_length))
+        logits = [self._predict_logits(self.preprocessor(texts[start:start + batch_size]))
                   for start in range(0, len(texts), batch_size)]
         logits = np.concatenate(logits) if logits else np.zeros((0, len(self.label_names)), np.float32)
         probabilities = _softmax(logits.astype(np.float32))

@@ -1,4 +1,4 @@
-"""What every stage of a pipeline run shares: the run config, data, tokenizer, and the models
+"""What every stage of a pipeline run shares: the run config, data, preprocessor, and the models
 earlier stages published."""
 
 import os
@@ -28,6 +28,8 @@ class PipelineContext:
     >>> ctx = PipelineContext(RunConfig(skip=("qat",)), data, tokenizer, "runs/demo", None)
     >>> ctx.ran("prune"), ctx.ran("qat"), ctx.final_dir("distill")
     (True, False, 'runs/demo/distill')
+    >>> ctx.preprocessor.max_length == ctx.config.data.max_length
+    True
     """
 
     def __init__(self, config, data, tokenizer, output_dir, base_model=None, skipped=None, resumable=True):
@@ -35,7 +37,19 @@ class PipelineContext:
         self.output_dir, self.base_model, self.resumable = output_dir, base_model, resumable
         self.skipped = set(config.skip if skipped is None else skipped)
         self._models = {}
+        self._preprocessor = None
         self.backup_dir = None
+
+    @property
+    def preprocessor(self):
+        """The run's `TextClassifierPreprocessor` (tokenizer, `config.data.max_length`, class
+        names): one per run, so every stage reuses each split's tokenization."""
+        if self._preprocessor is None:
+            from tfdistill.data.preprocessor import TextClassifierPreprocessor
+
+            self._preprocessor = TextClassifierPreprocessor(self.tokenizer, self.config.data.max_length,
+                                                            self.data.label_names)
+        return self._preprocessor
 
     def final_dir(self, stage):
         """The published folder of `stage`."""

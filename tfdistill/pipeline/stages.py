@@ -29,7 +29,7 @@ _ROLE_NAMES = {None: "base model", "teacher": "teacher", "distill": "distilled s
 
 def _accuracies(model, ctx):
     """`{"validation_accuracy": ..., "accuracy": <test>}`: the report chooses on the first."""
-    return {key: evaluation.accuracy(model, ctx.tokenizer, getattr(ctx.data, split), ctx.config.data.max_length)
+    return {key: evaluation.accuracy(model, ctx.preprocessor, getattr(ctx.data, split))
             for key, split in (("validation_accuracy", "validation"), ("accuracy", "test"))}
 
 
@@ -102,7 +102,7 @@ def teacher_stage(ctx, folder):
         return _model_summary(teacher, ctx, os.path.abspath(config.teacher.path))
     teacher = tfdistill.load_pretrained(ctx.base_model, num_labels=ctx.data.num_classes)
     teacher.bert_config = teacher.bert_config.replace(label_names=tuple(ctx.data.label_names))
-    finetune.fine_tune_classifier(teacher, ctx.tokenizer, ctx.data, max_length=config.data.max_length,
+    finetune.fine_tune_classifier(teacher, ctx.preprocessor, ctx.data,
                                   epochs=stage_epochs(ctx, "teacher"), batch_size=config.teacher.batch_size,
                                   learning_rate=config.teacher.learning_rate, seed=config.seed,
                                   backup_dir=ctx.backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("teacher")))
@@ -130,10 +130,10 @@ def _distill_student(ctx, teacher, student_config, backup_dir):
     from tfdistill.distill.from_config import student_from_config
     from tfdistill.distill.training import distill
 
-    config, max_length = ctx.config, ctx.config.data.max_length
-    student = student_from_config(teacher, student_config, ctx.tokenizer, ctx.data.train, max_length)
-    distill(teacher, student, ctx.tokenizer, ctx.data, losses=config.losses.terms(student_config.layer_map),
-            max_length=max_length, epochs=stage_epochs(ctx, "distill"),
+    config = ctx.config
+    student = student_from_config(teacher, student_config, ctx.preprocessor, ctx.data.train)
+    distill(teacher, student, ctx.preprocessor, ctx.data, losses=config.losses.terms(student_config.layer_map),
+            epochs=stage_epochs(ctx, "distill"),
             intermediate_epochs=config.distill.intermediate_epochs, batch_size=config.distill.batch_size,
             learning_rate=config.distill.learning_rate, augment=config.distill.augment, seed=config.seed,
             backup_dir=backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("distill")))
@@ -159,7 +159,7 @@ def _climb_ladder(ctx, teacher):
         print(f"   ladder: distilling {name} (layers x heads x FFN)", flush=True)
         keras.utils.set_random_seed(config.seed)  # each rung starts alike, whichever rungs ran before it
         student = _distill_student(ctx, teacher, rungs[name], store.rung_backup(name))
-        accuracy = evaluation.accuracy(student, ctx.tokenizer, ctx.data.validation, max_length)
+        accuracy = evaluation.accuracy(student, ctx.preprocessor, ctx.data.validation)
         result = ladder.rung_result(name, rungs[name], student, teacher.bert_config, accuracy, teacher_accuracy,
                                     config.ladder, len(ctx.data.validation), max_length)
         print(f"   ladder: {name}: validation accuracy {accuracy:.4f}, retention "
@@ -196,16 +196,16 @@ def prune_stage(ctx, folder):
     """Prunes the distilled student while the teacher keeps guiding it, then strips the wrappers."""
     from tfdistill import compress
 
-    prune, max_length = ctx.config.prune, ctx.config.data.max_length
+    prune = ctx.config.prune
     epochs = stage_epochs(ctx, "prune")
     schedule = compress.PruningConfig.for_steps(_train_steps(ctx, epochs, prune.batch_size),
                                                 target_sparsity=prune.target_sparsity)
     # Embedding rows of tokens the training data never uses are pruned first (they cost nothing).
-    used = compress.training_token_ids(ctx.tokenizer, ctx.data.train, max_length)
+    used = compress.training_token_ids(ctx.preprocessor, ctx.data.train)
     pruned = compress.prune_student(ctx.model("distill"), schedule, used_token_ids=used)
     # PruningSummaries is a TensorBoard callback: it logs the losses and metrics too.
-    compress.fit_student(pruned, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=epochs,
-                         max_length=max_length, batch_size=prune.batch_size, learning_rate=prune.learning_rate,
+    compress.fit_student(pruned, ctx.preprocessor, ctx.data, teacher=ctx.model("teacher"), epochs=epochs,
+                         batch_size=prune.batch_size, learning_rate=prune.learning_rate,
                          seed=ctx.config.seed, backup_dir=ctx.backup_dir, log_dir=ctx.log_dir("prune"))
     student = compress.strip_student(pruned)
     sparsity = compress.overall_sparsity(compress.weight_sparsity(student))
@@ -216,17 +216,15 @@ def prune_stage(ctx, folder):
 def qat_stage(ctx, folder):
     """Quantization-aware training of the (pruned) student, ranges calibrated first."""
     from tfdistill import compress
-    from tfdistill.data.pipeline import make_tf_dataset
 
-    settings, max_length, seed = ctx.config.qat, ctx.config.data.max_length, ctx.config.seed
+    settings, seed = ctx.config.qat, ctx.config.seed
     source = settings.source if ctx.ran(settings.source) else "distill"
     student = ctx.model(source)
     qat = compress.quantize_student(student, preserve_sparsity=source == "prune", int8_scope=settings.int8_scope)
-    calibration = make_tf_dataset(ctx.data.train, ctx.tokenizer, max_length, settings.batch_size, shuffle=True,
-                                  seed=seed)
+    calibration = ctx.preprocessor.dataset(ctx.data.train, settings.batch_size, shuffle=True, seed=seed)
     compress.calibrate_ranges(qat, calibration, steps=settings.calibration_steps)
-    compress.fit_student(qat, ctx.tokenizer, ctx.data, teacher=ctx.model("teacher"), epochs=stage_epochs(ctx, "qat"),
-                         max_length=max_length, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+    compress.fit_student(qat, ctx.preprocessor, ctx.data, teacher=ctx.model("teacher"), epochs=stage_epochs(ctx, "qat"),
+                         batch_size=settings.batch_size, learning_rate=settings.learning_rate,
                          seed=seed, backup_dir=ctx.backup_dir, callbacks=tensorboard_callbacks(ctx.log_dir("qat")))
     compress.save_quantized(qat, os.path.join(folder, "qat_model.h5"))
     return {"path": "qat_model.h5", "source": source, "int8_scope": settings.int8_scope, **_accuracies(qat, ctx),

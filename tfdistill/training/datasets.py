@@ -4,7 +4,6 @@ known number of batches, and the validation split."""
 import dataclasses
 from typing import Any
 
-from tfdistill.data.pipeline import make_tf_dataset
 from tfdistill.training.steps import steps_per_epoch, with_steps
 
 
@@ -25,15 +24,15 @@ class TrainingDatasets:
     steps_per_epoch: int
 
 
-def training_datasets(train_split, validation_split, tokenizer, max_length, batch_size, *, seed=0,
+def training_datasets(train_split, validation_split, preprocessor, batch_size, *, seed=0,
                       bucket_by_length=True, build=None):
     """Builds the training and validation datasets of a `fit`, with a known step count.
 
     Args:
         train_split: `tfdistill.data.Split`, the training examples.
         validation_split: `tfdistill.data.Split`.
-        tokenizer: `tfdistill.Tokenizer`.
-        max_length: int, the tokenized length (checked against the model by the caller).
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor` (its length checked against the
+            model by the caller); each split is tokenized once.
         batch_size: int >= 1, the training batch size.
         seed: int, the shuffling seed.
         bucket_by_length: bool, batch similar lengths together (`make_tf_dataset`).
@@ -46,10 +45,12 @@ def training_datasets(train_split, validation_split, tokenizer, max_length, batc
         `TrainingDatasets`.
 
     Raises:
-        ValueError: `batch_size` < 1 or `max_length` too small (from `make_tf_dataset`).
+        ValueError: `batch_size` < 1.
 
     Example:
-    >>> datasets = training_datasets(data.train, data.validation, tokenizer, 16, 8)
+    >>> from tfdistill.data import TextClassifierPreprocessor
+    >>> preprocessor = TextClassifierPreprocessor(tokenizer, max_length=16)
+    >>> datasets = training_datasets(data.train, data.validation, preprocessor, 8)
     >>> datasets.steps_per_epoch, int(datasets.train.cardinality())
     (8, 8)
     >>> features, labels = next(iter(datasets.validation))
@@ -63,11 +64,10 @@ def training_datasets(train_split, validation_split, tokenizer, max_length, batc
     build = build or (lambda split, make_dataset: make_dataset(split))
 
     def make_train(split):
-        return make_tf_dataset(split, tokenizer, max_length, batch_size, shuffle=True, seed=seed,
-                               bucket_by_length=bucket_by_length)
+        return preprocessor.dataset(split, batch_size, shuffle=True, seed=seed, bucket_by_length=bucket_by_length)
 
     def make_validation(split):
-        return make_tf_dataset(split, tokenizer, max_length, batch_size * 2, bucket_by_length=bucket_by_length)
+        return preprocessor.dataset(split, batch_size * 2, bucket_by_length=bucket_by_length)
 
     steps = steps_per_epoch(len(train_split), batch_size)
     # A known length: progress bars show "17/321" instead of "17/Unknown", and the schedule does not drift.

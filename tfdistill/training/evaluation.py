@@ -2,20 +2,26 @@
 
 import numpy as np
 
-from tfdistill.data.pipeline import make_tf_dataset
+from tfdistill.data.preprocessor import as_preprocessor
 
 
-def predict_logits(model, tokenizer, split, max_length, batch_size=64):
+def predict_logits(model, preprocessor, split, max_length=None, batch_size=64):
     """Returns `(logits, labels)` numpy arrays for every example of `split`, in split order.
 
     Args:
         model: a Keras model whose output is a `logits` tensor or a dict with a `logits` key.
-        tokenizer: `tfdistill.Tokenizer`.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor`, or a `tfdistill.Tokenizer`
+            with `max_length`.
         split: `tfdistill.data.Split`.
-        max_length: int.
+        max_length: int, only with a tokenizer.
         batch_size: int.
+
+    Example:
+    >>> logits, labels = predict_logits(student, preprocessor, data.test)
+    >>> logits.shape, labels.shape
+    ((16, 2), (16,))
     """
-    dataset = make_tf_dataset(split, tokenizer, max_length, batch_size)
+    dataset = as_preprocessor(preprocessor, max_length).dataset(split, batch_size)
     logits = []
     for features, _ in dataset:
         out = model(features, training=False)
@@ -23,7 +29,7 @@ def predict_logits(model, tokenizer, split, max_length, batch_size=64):
     return np.concatenate(logits), np.asarray(split.labels)
 
 
-def accuracy(model, tokenizer, split, max_length, batch_size=64):
-    """Returns the accuracy (float in [0, 1]) of `model` on `split`."""
-    logits, labels = predict_logits(model, tokenizer, split, max_length, batch_size)
+def accuracy(model, preprocessor, split, max_length=None, batch_size=64):
+    """Returns the accuracy (float in [0, 1]) of `model` on `split` (arguments: `predict_logits`)."""
+    logits, labels = predict_logits(model, preprocessor, split, max_length, batch_size)
     return float(np.mean(np.argmax(logits, axis=-1) == labels))

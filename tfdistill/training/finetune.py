@@ -2,8 +2,7 @@
 
 import dataclasses
 
-from tfdistill.data.pipeline import check_max_length
-from tfdistill.data.tokenizer import check_tokenizer
+from tfdistill.data.preprocessor import as_preprocessor
 from tfdistill.models.bert.bert_model import logits_model
 from tfdistill.training import precision
 from tfdistill.training.datasets import training_datasets
@@ -29,7 +28,7 @@ class FineTuneResult:
     resumed_epochs: int = 0
 
 
-def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, batch_size=32,
+def fine_tune_classifier(model, preprocessor, data, *, max_length=None, epochs=3, batch_size=32,
                          learning_rate=5e-5, warmup_fraction=0.1, weight_decay=0.01, seed=0,
                          bucket_by_length=True, callbacks=(), verbose=1, mixed_precision=None, backup_dir=None,
                          keep_best=True):
@@ -41,9 +40,11 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
 
     Args:
         model: a `BertModel` with a classification head (`num_labels` = `data.num_classes`).
-        tokenizer: `tfdistill.Tokenizer` matching the model's vocabulary.
+        preprocessor: `tfdistill.data.TextClassifierPreprocessor` for the model's vocabulary, or
+            a `tfdistill.Tokenizer` (with `max_length`).
         data: `tfdistill.data.TextClassificationData`.
-        max_length: int, tokenized length (at most the model's positions).
+        max_length: int, tokenized length (at most the model's positions) when `preprocessor`
+            is a tokenizer (default 64).
         epochs: int >= 1.
         batch_size: int >= 1.
         learning_rate: float, the AdamW peak learning rate.
@@ -83,10 +84,9 @@ def fine_tune_classifier(model, tokenizer, data, *, max_length=64, epochs=3, bat
             f"num_labels={data.num_classes}.")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}.")
-    check_max_length(max_length, config.max_position_embeddings)
-    check_tokenizer(config.vocab_size, tokenizer, "the model")
+    preprocessor = as_preprocessor(preprocessor, max_length).check(config)
     policy = precision.resolve(mixed_precision)
-    datasets = training_datasets(data.train, data.validation, tokenizer, max_length, batch_size, seed=seed,
+    datasets = training_datasets(data.train, data.validation, preprocessor, batch_size, seed=seed,
                                  bucket_by_length=bucket_by_length)
     trained = precision.mixed_twin(model, policy) if precision.can_twin(model) else model
     result = train_classifier(logits_model(trained), datasets.train, datasets.validation, epochs=epochs,

@@ -87,7 +87,7 @@ def train_model(model, train, validation=None, *, epochs, learning_rate, steps_p
     Example:
     >>> from tfdistill import Distiller
     >>> from tfdistill.training.datasets import training_datasets
-    >>> datasets = training_datasets(data.train, data.validation, tokenizer, 16, 8)
+    >>> datasets = training_datasets(data.train, data.validation, preprocessor, 8)
     >>> distiller = Distiller(student=student, teacher=teacher)
     >>> result = train_model(distiller, datasets.train, datasets.validation, epochs=3,
     ...                      learning_rate=1e-4, keep_best=True, verbose=0)  # doctest: +SKIP
@@ -150,7 +150,7 @@ def train_classifier(model, train, validation=None, **kwargs):
 
     >>> from tfdistill.models.bert.bert_model import logits_model
     >>> from tfdistill.training.datasets import training_datasets
-    >>> datasets = training_datasets(data.train, data.validation, tokenizer, 16, 8)
+    >>> datasets = training_datasets(data.train, data.validation, preprocessor, 8)
     >>> result = train_classifier(logits_model(student), datasets.train, datasets.validation, epochs=2,
     ...                           learning_rate=1e-4, keep_best=True, verbose=0)  # doctest: +SKIP
     """

@@ -67,11 +67,11 @@ def distill_and_write(values, output_dir, resumable=True):
     # and config.json (inherited from the teacher) agree.
     teacher, data = load_classifier_and_data(values.teacher, data, role="teacher",
                                              fix="fine-tune it first with `tfdistill finetune`.")
+    preprocessor = tfdistill.TextClassifierPreprocessor(tokenizer, values.max_length, data.label_names)
     backup_dir = prepare_resumable_run(values, output_dir, data)
-    student = distill_flags.student_from_flags(teacher, values, tokenizer, data.train)
+    student = distill_flags.student_from_flags(teacher, values, preprocessor, data.train)
     logging.info("Student %s; losses %s", student.bert_config, terms)
-    result = distill(teacher, student, tokenizer, data, losses=terms, max_length=values.max_length,
-                     epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
+    result = distill(teacher, student, preprocessor, data, losses=terms, epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
                      batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
                      seed=values.seed, backup_dir=backup_dir if resumable else None,
                      mixed_precision=values.mixed_precision, cache_teacher_outputs=values.cache_teacher_outputs,
@@ -80,7 +80,7 @@ def distill_and_write(values, output_dir, resumable=True):
                "student_config": student.bert_config.get_config(), "history": result["history"],
                "train_seconds": result["train_seconds"], "best_epoch": result["best_epoch"],
                "flags": training_settings(values, "intermediate_epochs", "augment"),
-               **evaluate_both(teacher, student, tokenizer, data, values.max_length)}
+               **evaluate_both(teacher, student, preprocessor, data)}
     metrics["wall_seconds"] = time.perf_counter() - start
     write_model_folder(output_dir, student, tokenizer, data, metrics)
     print(f"Student test accuracy: {metrics['student_test_accuracy']:.4f} vs teacher "
@@ -90,7 +90,7 @@ def distill_and_write(values, output_dir, resumable=True):
     return metrics
 
 
-def evaluate_both(teacher, student, tokenizer, data, max_length):
+def evaluate_both(teacher, student, preprocessor, data):
     """Parameter counts and validation and test accuracy of both models, and the retention."""
     from tfdistill.training import evaluation, finetune
 
@@ -99,8 +99,7 @@ def evaluate_both(teacher, student, tokenizer, data, max_length):
         total, non_embedding = finetune.count_params(model)
         metrics[f"{role}_params"], metrics[f"{role}_non_embedding_params"] = total, non_embedding
         for split in ("validation", "test"):
-            metrics[f"{role}_{split}_accuracy"] = evaluation.accuracy(
-                model, tokenizer, getattr(data, split), max_length)
+            metrics[f"{role}_{split}_accuracy"] = evaluation.accuracy(model, preprocessor, getattr(data, split))
     metrics["retention"] = metrics["student_test_accuracy"] / metrics["teacher_test_accuracy"]
     return metrics
 

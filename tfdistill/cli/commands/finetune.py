@@ -62,14 +62,15 @@ def fine_tune_and_write(values, output_dir, resumable=True):
     config = tfdistill.load_config(model_path)
     check_max_length(values.max_length, config.max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
-    tokenizer = tfdistill.Tokenizer.from_pretrained(model_path)
+    preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(model_path),
+                                                             values.max_length, data.label_names)
     logging.info("Dataset %s", data)
 
     backup_dir = prepare_resumable_run(values, output_dir, data)
     model = tfdistill.load_pretrained(model_path, num_labels=data.num_classes)
     model.bert_config = model.bert_config.replace(label_names=tuple(data.label_names))
     result = finetune.fine_tune_classifier(
-        model, tokenizer, data, max_length=values.max_length, epochs=values.epochs,
+        model, preprocessor, data, epochs=values.epochs,
         batch_size=values.batch_size, learning_rate=values.learning_rate,
         warmup_fraction=values.warmup_fraction, weight_decay=values.weight_decay, seed=values.seed,
         mixed_precision=values.mixed_precision, backup_dir=backup_dir if resumable else None,
@@ -78,8 +79,8 @@ def fine_tune_and_write(values, output_dir, resumable=True):
     metrics = {
         "model": model_path,
         "dataset": data.get_config(),
-        "validation_accuracy": evaluation.accuracy(model, tokenizer, data.validation, values.max_length),
-        "test_accuracy": evaluation.accuracy(model, tokenizer, data.test, values.max_length),
+        "validation_accuracy": evaluation.accuracy(model, preprocessor, data.validation),
+        "test_accuracy": evaluation.accuracy(model, preprocessor, data.test),
         "params": total,
         "non_embedding_params": non_embedding,
         "best_epoch": result.best_epoch,
@@ -88,7 +89,7 @@ def fine_tune_and_write(values, output_dir, resumable=True):
         "wall_seconds": time.perf_counter() - start,
         "flags": training_settings(values),
     }
-    write_model_folder(output_dir, model, tokenizer, data, metrics)
+    write_model_folder(output_dir, model, preprocessor.tokenizer, data, metrics)
     print(f"Teacher test accuracy: {metrics['test_accuracy']:.4f} "
           f"(validation {metrics['validation_accuracy']:.4f}, best epoch {result.best_epoch + 1}, "
           f"{result.train_seconds:.0f} s training) -> {output_dir}")

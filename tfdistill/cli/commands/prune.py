@@ -67,19 +67,19 @@ def prune_and_write(values, output_dir, resumable=True):
     compress_flags.check_positive(values, "epochs", "batch_size", "max_length")
     pruning_config(values, steps=1000)  # every pruning flag is checked before any work
     terms = compress_flags.loss_terms(values)
-    output_dir, log_dir, data, student, tokenizer, teacher = compress_flags.load_inputs(values, output_dir, "prune")
+    output_dir, log_dir, data, student, preprocessor, teacher = compress_flags.load_inputs(values, output_dir, "prune")
     steps = values.epochs * -(-len(data.train) // values.batch_size)
     config = pruning_config(values, steps)
     used = None
     if values.unused_tokens_first:
-        used = compress.training_token_ids(tokenizer, data.train, values.max_length)
+        used = compress.training_token_ids(preprocessor, data.train)
     backup_dir = prepare_resumable_run(values, output_dir, data)
     pruned = compress.prune_student(student, config, used_token_ids=used)
 
     # PruningSummaries (with `log_dir`) is a TensorBoard callback: it logs the losses and metrics too.
     result = compress.fit_student(
-        pruned, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
-        max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
+        pruned, preprocessor, data, teacher=teacher, losses=terms, epochs=values.epochs,
+        batch_size=values.batch_size, learning_rate=values.learning_rate,
         seed=values.seed, log_dir=log_dir, backup_dir=backup_dir if resumable else None)
     stripped = compress.strip_student(pruned)
     report = compress.weight_sparsity(stripped)
@@ -87,8 +87,8 @@ def prune_and_write(values, output_dir, resumable=True):
     metrics = {
         "student_path": values.student, "teacher": values.teacher, "dataset": data.get_config(),
         "pruning": config.get_config(), "losses": terms if teacher is not None else ["hard_label"],
-        **compress_flags.accuracies(student, tokenizer, data, values.max_length, "dense"),
-        **compress_flags.accuracies(stripped, tokenizer, data, values.max_length, "pruned"),
+        **compress_flags.accuracies(student, preprocessor, data, "dense"),
+        **compress_flags.accuracies(stripped, preprocessor, data, "pruned"),
         "sparsity_per_layer": {name: row["sparsity"] for name, row in report.items()},
         "pruned_layers_sparsity": compress.overall_sparsity(report, targets),
         "kernel_sparsity": compress.overall_sparsity(report, [n for n, r in targets.items() if r != "embedding"]),
@@ -97,7 +97,7 @@ def prune_and_write(values, output_dir, resumable=True):
         "best_epoch": result.get("best_epoch"), "flags": training_settings(values),
     }
     metrics["wall_seconds"] = time.perf_counter() - start
-    write_model_folder(output_dir, stripped, tokenizer, data, metrics)
+    write_model_folder(output_dir, stripped, preprocessor.tokenizer, data, metrics)
     print(compress.format_sparsity_table(report))
     print(f"Pruned test accuracy {metrics['pruned_test_accuracy']:.4f} vs dense "
           f"{metrics['dense_test_accuracy']:.4f}; kernel sparsity {metrics['kernel_sparsity']:.1%}, "

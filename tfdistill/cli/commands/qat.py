@@ -58,9 +58,8 @@ def qat_and_write(values, output_dir, resumable=True):
     if values.calibration_steps < 0:
         raise ValueError(f"--calibration_steps must be >= 0, got {values.calibration_steps}.")
     terms = compress_flags.loss_terms(values)
-    output_dir, log_dir, data, student, tokenizer, teacher = compress_flags.load_inputs(values, output_dir, "qat")
+    output_dir, log_dir, data, student, preprocessor, teacher = compress_flags.load_inputs(values, output_dir, "qat")
     from tfdistill import compress
-    from tfdistill.data.pipeline import make_tf_dataset
 
     backup_dir = prepare_resumable_run(values, output_dir, data)
     qat = compress.quantize_student(student, preserve_sparsity=values.preserve_sparsity,
@@ -75,18 +74,17 @@ def qat_and_write(values, output_dir, resumable=True):
                "int8_scope": values.int8_scope,
                "quantization_plan": compress.quantization_plan(student, values.quantize_embeddings,
                                                                int8_scope=values.int8_scope),
-               **compress_flags.accuracies(student, tokenizer, data, values.max_length, "float")}
+               **compress_flags.accuracies(student, preprocessor, data, "float")}
     if values.calibration_steps:
-        train = make_tf_dataset(data.train, tokenizer, values.max_length, values.batch_size, shuffle=True,
-                                seed=values.seed)
+        train = preprocessor.dataset(data.train, values.batch_size, shuffle=True, seed=values.seed)
         compress.calibrate_ranges(qat, train, steps=values.calibration_steps)
-    metrics.update(compress_flags.accuracies(qat, tokenizer, data, values.max_length, "qat_before_training"))
+    metrics.update(compress_flags.accuracies(qat, preprocessor, data, "qat_before_training"))
     result = compress.fit_student(
-        qat, tokenizer, data, teacher=teacher, losses=terms, epochs=values.epochs,
-        max_length=values.max_length, batch_size=values.batch_size, learning_rate=values.learning_rate,
+        qat, preprocessor, data, teacher=teacher, losses=terms, epochs=values.epochs,
+        batch_size=values.batch_size, learning_rate=values.learning_rate,
         seed=values.seed, backup_dir=backup_dir if resumable else None,
         callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
-    metrics.update(compress_flags.accuracies(qat, tokenizer, data, values.max_length, "qat"))
+    metrics.update(compress_flags.accuracies(qat, preprocessor, data, "qat"))
     sparsity = {"before": sparsity_before, "after": compress.weight_sparsity(qat)}
     metrics["sparsity_per_layer"] = {when: {name: row["sparsity"] for name, row in report.items()}
                                      for when, report in sparsity.items()}
@@ -95,7 +93,7 @@ def qat_and_write(values, output_dir, resumable=True):
                    best_epoch=result.get("best_epoch"), flags=training_settings(values),
                    wall_seconds=time.perf_counter() - start)
     write_model_folder(
-        output_dir, compress.dequantized_copy(qat), tokenizer, data, metrics,
+        output_dir, compress.dequantized_copy(qat), preprocessor.tokenizer, data, metrics,
         extra=lambda folder: compress.save_quantized(qat, os.path.join(folder, QAT_MODEL_FILE)))
     print(f"QAT test accuracy {metrics['qat_test_accuracy']:.4f} vs float {metrics['float_test_accuracy']:.4f} "
           f"(before QAT training {metrics['qat_before_training_test_accuracy']:.4f}); sparsity "
