@@ -7,19 +7,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
-SENTENCES = [
-    "A gripping, beautifully acted drama that never loses its nerve.",
-    "Dull.",
-    "The plot is a mess, but the performances are so good that you barely notice.",
-    "Café society in Paris, naïvely romantic and über-stylish.",
-]
-
 
 @pytest.fixture(scope="session")
 def teacher_path():
     import tfdistill
 
     return tfdistill.default_teacher_path()
+
+
+@pytest.fixture(scope="session")
+def sentences():
+    """Real review sentences: punctuation, a one-word review, a long one, accented words."""
+    return [
+        "A gripping, beautifully acted drama that never loses its nerve.",
+        "Dull.",
+        "The plot is a mess, but the performances are so good that you barely notice.",
+        "Café society in Paris, naïvely romantic and über-stylish.",
+    ]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -33,13 +31,8 @@ from tfdistill.export.package import model_card, read_model_card, write_model_pa
 from tfdistill.export.runtime import read_tflite
 from tfdistill.pipeline.runner import check_skip
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-WORDS = ["good", "bad", "great", "awful", "film", "plot"]
-VOCAB = SPECIAL + WORDS
-CONFIG = tfdistill.BertConfig(vocab_size=len(VOCAB), hidden_size=16, num_layers=2, num_heads=2,
-                              intermediate_size=32, max_position_embeddings=16, num_labels=2,
-                              label_names=("neg", "pos"))
+from tests.bad_input import CONFIG, VOCAB, WORDS, assert_refused, run_script
+
 WEIGHTS = "model.safetensors"
 
 # A row: `trigger(env)` must raise `error` with a message matching `problem` and `fix`.
@@ -364,28 +357,19 @@ def test_catalogue_rows_are_distinct():
 # The scripts: exit status 2, the message on stderr, nothing written
 
 
-def _script(path, *args):
-    return subprocess.run([sys.executable, os.path.join(ROOT, *path.split("/")), *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-
-
 def test_distill_script_refuses_an_output_dir_under_a_file(models, tmp_path):
     blocker = tmp_path / "results.txt"
     blocker.write_text("not a folder")
-    result = _script("recipes/distill.py", f"--teacher={models['folder']}", f"--output_dir={blocker / 'student'}")
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "results.txt is a file, not a folder" in result.stderr
-    assert "Choose a path whose parents are folders" in result.stderr
-    assert "Traceback" not in result.stderr
+    result = run_script("recipes/distill.py", f"--teacher={models['folder']}",
+                        f"--output_dir={blocker / 'student'}")
+    assert_refused(result, "results.txt is a file, not a folder", "Choose a path whose parents are folders")
     assert os.listdir(tmp_path) == ["results.txt"] and blocker.read_text() == "not a folder"
 
 
 def test_distill_script_refuses_contradicting_data_flags(models, tmp_path):
     out = tmp_path / "student"
-    result = _script("recipes/distill.py", f"--teacher={models['folder']}", "--max_length=16",
-                     "--dataset=rotten_tomatoes",
-                     f"--train_file={tmp_path / 'reviews.csv'}", f"--output_dir={out}")
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "error: Pass either a dataset name ('rotten_tomatoes') or train_file" in result.stderr
-    assert "not both" in result.stderr and "Traceback" not in result.stderr
+    result = run_script("recipes/distill.py", f"--teacher={models['folder']}", "--max_length=16",
+                        "--dataset=rotten_tomatoes",
+                        f"--train_file={tmp_path / 'reviews.csv'}", f"--output_dir={out}")
+    assert_refused(result, "error: Pass either a dataset name ('rotten_tomatoes') or train_file", "not both")
     assert os.listdir(tmp_path) == []

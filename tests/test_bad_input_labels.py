@@ -29,18 +29,12 @@ from tfdistill.data.tokenizer import Tokenizer
 from tfdistill.export.package import model_card, write_model_package
 from tfdistill.training.classifier import data_in_model_order, load_classifier, load_classifier_and_data
 
-from tests.test_bad_input_catalogue import CONFIG as CATALOGUE_CONFIG, VOCAB, WORDS, _script
+from tests import bad_input
+from tests.bad_input import VOCAB, WORDS, assert_refused, run_script
 
-# The catalogue's tiny classifier, naming its classes out of the data's sorted order ["neg", "pos"].
-CONFIG = CATALOGUE_CONFIG.replace(label_names=("pos", "neg"))
+# The bad-input tests' tiny classifier, naming its classes out of the data's sorted order ["neg", "pos"].
+CONFIG = bad_input.CONFIG.replace(label_names=("pos", "neg"))
 FAKE_FLATBUFFER = b"\x1c\x00\x00\x00TFL3 not a real model"
-
-
-def _assert_refused(result, *fragments):
-    assert result.returncode == 2, result.stderr[-3000:]
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr
 
 
 def _write_csv(path, rows):
@@ -141,9 +135,9 @@ def test_a_teacher_for_data_already_fixed_to_another_order_is_refused(models):
 def test_distill_script_maps_the_data_and_the_student_agrees_with_itself(models, tmp_path):
     train = _write_csv(tmp_path / "reviews.csv", _rows(["neg", "pos"] * 20))
     out = tmp_path / "student"
-    result = _script("recipes/distill.py", f"--teacher={models['teacher']}", f"--train_file={train}",
-                     "--max_length=8", "--epochs=1", "--batch_size=16", "--student_layers=1",
-                     "--importance_examples=16", f"--output_dir={out}")
+    result = run_script("recipes/distill.py", f"--teacher={models['teacher']}", f"--train_file={train}",
+                        "--max_length=8", "--epochs=1", "--batch_size=16", "--student_layers=1",
+                        "--importance_examples=16", f"--output_dir={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Mapped the data to the teacher's order by name" in result.stderr
     config = json.loads((out / "config.json").read_text())
@@ -156,9 +150,9 @@ def test_distill_script_maps_the_data_and_the_student_agrees_with_itself(models,
 def _distill_is_refused(tmp_path, teacher, labels, *fragments):
     """Runs recipes/distill.py on a CSV of `labels`: exit 2, `fragments` in the message, no output."""
     train = _write_csv(tmp_path / "reviews.csv", _rows(labels))
-    result = _script("recipes/distill.py", f"--teacher={teacher}", f"--train_file={train}", "--max_length=8",
-                     f"--output_dir={tmp_path / 'student'}")
-    _assert_refused(result, *fragments)
+    result = run_script("recipes/distill.py", f"--teacher={teacher}", f"--train_file={train}", "--max_length=8",
+                        f"--output_dir={tmp_path / 'student'}")
+    assert_refused(result, *fragments)
     assert os.listdir(tmp_path) == ["reviews.csv"]
 
 
@@ -238,10 +232,10 @@ def test_evaluate_script_refuses_data_with_other_names(tmp_path):
     package = _fake_package(tmp_path / "package", ["negative", "positive"])
     test_file = _write_csv(tmp_path / "test.csv", _rows(["fresh", "rotten"] * 4))
     before = sorted(os.listdir(package))
-    result = _script("export/evaluate_tflite.py", f"--model={package}", f"--train_file={test_file}",
-                     f"--validation_file={test_file}", f"--test_file={test_file}", "--split=test")
-    _assert_refused(result, "predicts the classes ['negative', 'positive']", "has the classes ['fresh', 'rotten']",
-                    "rename the labels in the data file")
+    result = run_script("export/evaluate_tflite.py", f"--model={package}", f"--train_file={test_file}",
+                        f"--validation_file={test_file}", f"--test_file={test_file}", "--split=test")
+    assert_refused(result, "predicts the classes ['negative', 'positive']", "has the classes ['fresh', 'rotten']",
+                   "rename the labels in the data file")
     assert sorted(os.listdir(package)) == before and sorted(os.listdir(tmp_path)) == ["package", "test.csv"]
 
 
@@ -306,8 +300,8 @@ def test_numbers_mixed_with_names_are_refused(tmp_path, labels, numbers, names):
 def test_evaluate_script_refuses_labels_differing_by_case(tmp_path):
     package = _fake_package(tmp_path / "package", ["neg", "pos"])
     test_file = _write_csv(tmp_path / "test.csv", _rows(["pos", "neg", "Pos", "neg"] * 2))
-    result = _script("export/evaluate_tflite.py", f"--model={package}", f"--train_file={test_file}", "--split=test")
-    _assert_refused(result, "differ only by case: 'Pos' (line 4) and 'pos' (line 2)", "Spell each class one way")
+    result = run_script("export/evaluate_tflite.py", f"--model={package}", f"--train_file={test_file}", "--split=test")
+    assert_refused(result, "differ only by case: 'Pos' (line 4) and 'pos' (line 2)", "Spell each class one way")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,19 +4,17 @@ keras-hub's BertBackbone, on the shipped all-MiniLM-L6-v2 and real sentences wit
 import numpy as np
 import pytest
 
-from tests.conftest import SENTENCES
-
 pytestmark = pytest.mark.integration
 
 MAX_LENGTH = 32
 
 
 @pytest.fixture(scope="module")
-def encoded(teacher_path):
+def encoded(teacher_path, sentences):
     import tfdistill
 
     tokenizer = tfdistill.Tokenizer.from_pretrained(teacher_path)
-    batch = tokenizer(SENTENCES, max_length=MAX_LENGTH)
+    batch = tokenizer(sentences, max_length=MAX_LENGTH)
     assert batch["attention_mask"].sum(axis=1).min() < MAX_LENGTH  # padding is exercised
     return batch
 
@@ -60,12 +58,12 @@ def test_saved_student_reloads_in_transformers_and_keras_hub(tmp_path, teacher_p
     import tfdistill
     from transformers import TFBertForSequenceClassification
 
+    from tfdistill.testing import run_model_saving_test
+
     model = tfdistill.load_pretrained(teacher_path, num_labels=3)
     expected = np.asarray(model(encoded)["logits"])
-    tfdistill.save_pretrained(model, str(tmp_path / "saved"))
-
-    reloaded = tfdistill.load_pretrained(str(tmp_path / "saved"))
-    np.testing.assert_array_equal(np.asarray(reloaded(encoded)["logits"]), expected)
+    run_model_saving_test(model, encoded, tmp_path / "saved",
+                          expected_config=model.bert_config.replace(label_names=("LABEL_0", "LABEL_1", "LABEL_2")))
 
     hf = TFBertForSequenceClassification.from_pretrained(str(tmp_path / "saved"))
     np.testing.assert_allclose(hf(dict(encoded)).logits.numpy(), expected, atol=1e-4)

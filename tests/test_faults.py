@@ -11,17 +11,16 @@ not just "within noise".
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 
+from tests.killed_runs import backups, run_and_kill_mid_epoch, script_env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN = ["--max_length=16", "--batch_size=8", "--epochs=2"]
-PROGRESS = re.compile(r"^\s*(\d+)/(\d+) \[")
 WEIGHT_ATOL = 1e-5
 
 
@@ -41,44 +40,9 @@ def _command(script, *args):
     return [sys.executable, os.path.join(ROOT, "recipes", script), *args]
 
 
-def _env():
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
-
-
 def _run(script, *args):
-    return subprocess.run(_command(script, *args), capture_output=True, text=True, env=_env(), timeout=600,
+    return subprocess.run(_command(script, *args), capture_output=True, text=True, env=script_env(), timeout=600,
                           cwd=ROOT)
-
-
-def _backups(folder):
-    return [os.path.join(d, "checkpoint") for d, _, files in os.walk(folder) if "checkpoint" in files]
-
-
-def run_and_kill_mid_epoch(command, backup_root, epoch=2, after_line=None, timeout=300):
-    """Starts `command`, SIGKILLs it during `epoch` once an epoch backup exists under
-    `backup_root` (after a stdout line containing `after_line`, if given); returns the
-    progress line it was killed at, e.g. `' 7/20 [===>....]'`."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env(),
-                            cwd=ROOT)
-    watchdog = threading.Timer(timeout, proc.kill)
-    watchdog.start()
-    armed, in_epoch = after_line is None, False
-    try:
-        for line in proc.stdout:
-            armed = armed or after_line in line
-            if armed and line.startswith(f"Epoch {epoch}/"):
-                in_epoch = True
-                continue
-            match = PROGRESS.match(line)
-            if in_epoch and match and int(match[1]) < int(match[2]) and _backups(backup_root):
-                os.kill(proc.pid, signal.SIGKILL)
-                assert proc.wait() == -signal.SIGKILL
-                return line
-        raise AssertionError(f"{command[1]} exited with {proc.wait()} before it could be killed in epoch {epoch}")
-    finally:
-        watchdog.cancel()
-        proc.kill()
-        proc.stdout.close()
 
 
 def _weights(folder):
@@ -121,12 +85,12 @@ def test_sigkill_mid_epoch_then_same_command_resumes_and_matches(inputs, tmp_pat
     # The uninterrupted run goes alongside the killed one (the two cores are rarely both busy).
     with open(tmp_path / "reference.log", "w") as log:
         uninterrupted = subprocess.Popen(_command(script, *args, f"--output_dir={reference}"), stdout=log,
-                                         stderr=subprocess.STDOUT, env=_env(), cwd=ROOT)
+                                         stderr=subprocess.STDOUT, env=script_env(), cwd=ROOT)
     try:
         command = _command(script, *args, f"--output_dir={resumed}")
         killed_at = run_and_kill_mid_epoch(command, resumed / "training_backup")
-        assert not (resumed / "metrics.json").exists() and _backups(resumed / "training_backup")
-        done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=600, cwd=ROOT)
+        assert not (resumed / "metrics.json").exists() and backups(resumed / "training_backup")
+        done = subprocess.run(command, capture_output=True, text=True, env=script_env(), timeout=600, cwd=ROOT)
         assert uninterrupted.wait(timeout=600) == 0, (tmp_path / "reference.log").read_text()[-3000:]
     finally:
         uninterrupted.kill()

@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.killed_runs import run_and_kill_mid_epoch
 from tests.offline import offline_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,8 +61,6 @@ def _flags(inputs, out):
 
 
 def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
-    from tests.test_faults import run_and_kill_mid_epoch
-
     out = tmp_path / "run"
     flags = [*_flags(inputs, out), "--epochs=2"]
     # SIGKILLed in the distill stage's second epoch (3 steps, so it may just have finished): the

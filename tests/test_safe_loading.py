@@ -200,8 +200,9 @@ def test_the_library_and_scripts_never_eval_or_unpickle():
                             isinstance(node.value, ast.Constant) and node.value.value is not None
                             and node.value.value is (node.arg == "allow_pickle")):
                         offenders.append(f"{where} passes {node.arg}={node.value.value}")
-    # The one Keras load is the guarded one in load_quantized (Lambda check + safe mode).
-    allowed = {"calls load_model()": "tfdistill/compress/quantization.py"}
+    # The one Keras load is the guarded one in load_quantized (Lambda check + safe mode); the test
+    # harness's saving round trip (tfdistill/testing.py) reloads only the file it has just written.
+    allowed = {"calls load_model()": ("tfdistill/compress/quantization.py", "tfdistill/testing.py")}
     offenders = [o for o in offenders
-                 if not any(o.endswith(call) and o.startswith(path) for call, path in allowed.items())]
+                 if not any(o.endswith(call) and o.startswith(paths) for call, paths in allowed.items())]
     assert offenders == []

@@ -8,6 +8,7 @@ from tfdistill import compress
 from tfdistill.compress.pruning_config import PruningConfig, parse_m_by_n
 from tfdistill.compress.testing import TINY_CONFIG, tiny_dataset, tiny_student
 from tfdistill.models.bert.bert_model import logits_model
+from tfdistill.testing import run_serialization_test
 
 KERNELS = ["layer_0_query", "layer_0_key", "layer_0_value", "layer_0_attention_output", "layer_0_intermediate",
            "layer_0_output"]
@@ -45,7 +46,7 @@ def test_bad_pruning_configs_are_refused(bad, message):
 def test_config_round_trip_and_steps():
     config = PruningConfig.for_steps(95, end_fraction=0.5, frequency=10, m_by_n="2:4", schedule="polynomial_decay")
     assert (config.end_step, config.frequency, config.m_by_n) == (40, 10, (2, 4))
-    assert PruningConfig.from_config(config.get_config()) == config
+    run_serialization_test(config)
     assert parse_m_by_n([1, 3]) == (1, 3)
     assert PruningConfig.for_steps(3, frequency=20).end_step == 2
 

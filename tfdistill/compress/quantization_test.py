@@ -7,6 +7,7 @@ from tfdistill.compress import quantization as q
 from tfdistill.compress.pruning_config import PruningConfig
 from tfdistill.compress.testing import TINY_CONFIG, tiny_dataset, tiny_student
 from tfdistill.models.bert import bert_layers
+from tfdistill.testing import run_model_saving_test, run_serialization_test
 
 # Every layer of a one-block student, and what QAT's "full" scope does with it.
 EXPECTED_FULL_PLAN = {
@@ -118,10 +119,8 @@ def test_save_load_round_trip(student, features, tmp_path):
     qat = compress.quantize_student(student)
     compress.calibrate_ranges(qat, tiny_dataset(), steps=1)
     expected = np.asarray(qat(features)["logits"])
-    compress.save_quantized(qat, str(tmp_path / "qat.h5"))
-    loaded = compress.load_quantized(str(tmp_path / "qat.h5"))
-    assert isinstance(loaded, compress.CompressedBert) and loaded.bert_config == TINY_CONFIG
-    np.testing.assert_array_equal(loaded(features)["logits"], expected)
+    loaded = run_model_saving_test(qat, features, tmp_path / "qat.h5", expected_config=TINY_CONFIG)
+    assert isinstance(loaded, compress.CompressedBert)
 
     compress.save_quantized(qat, str(tmp_path / "weights.h5"), weights_only=True)
     fresh = compress.quantize_student(student)
@@ -163,7 +162,7 @@ def test_qat_inside_the_distiller_keeps_pruned_zeros():
 def test_quantize_configs_serialise():
     for config in (compress.OutputQuantizeConfig(), compress.NoOpQuantizeConfig(), compress.ScoresQuantizeConfig(4.0),
                    compress.TableQuantizeConfig(quantize_output=True, preserve_sparsity=True)):
-        assert type(config).from_config(config.get_config()).get_config() == config.get_config()
+        run_serialization_test(config)
     layer = bert_layers.AddPositionEmbedding(8)
     layer.build((None, 4, 3))
     table = compress.TableQuantizeConfig(quantize_output=True)

@@ -5,15 +5,14 @@ import tensorflow as tf
 from tfdistill.distill import losses
 from tfdistill.distill.losses import ModelSpec
 from tfdistill.distill.testing import tiny_batch, tiny_pair
+from tfdistill.testing import run_serialization_test
 
 SAME = ModelSpec(2, 16, 2, 2)
 
 
 def test_registry_round_trips_every_term_through_get_config():
     for name in losses.available():
-        term = losses.get(name)
-        clone = losses.get(term.get_config())
-        assert type(clone) is type(term) and clone.get_config() == term.get_config()
+        run_serialization_test(losses.get(name), from_config=losses.get)
     renamed = losses.get({"loss": "attention", "name": "attention_scores", "target": "scores"})
     assert renamed.name == "attention_scores" and renamed.target == "scores"
 

@@ -1,13 +1,13 @@
 """The README.md model card: front matter the Hub can parse, honest gaps, escaped names, and the
 transformers claim checked against transformers itself."""
 
-import json
 import math
 import os
 
 import pytest
 
 from tfdistill.models.model_card import (NOT_MEASURED, ModelCardData, render_model_card, write_model_card)
+from tfdistill.testing import run_serialization_test
 
 ARCHITECTURE = {"vocab_size": 64, "hidden_size": 32, "num_layers": 2, "num_heads": 2, "intermediate_size": 37,
                 "attention_head_size": None}
@@ -110,8 +110,7 @@ def test_write_is_atomic_and_config_round_trips(tmp_path):
     path = write_model_card(str(tmp_path), MEASURED)
     assert sorted(os.listdir(tmp_path)) == ["README.md"]  # no temporary left
     assert open(path, encoding="utf-8").read() == render_model_card(MEASURED)
-    config = json.loads(json.dumps(MEASURED.get_config()))
-    assert ModelCardData.from_config(config) == MEASURED
+    run_serialization_test(MEASURED)
     with pytest.raises(ValueError, match="Unknown ModelCardData fields"):
         ModelCardData.from_config({"name": "x", "accuracies": {}})
 

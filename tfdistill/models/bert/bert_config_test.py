@@ -1,13 +1,14 @@
 import pytest
 
 from tfdistill.models.bert.bert_config import BertConfig
+from tfdistill.testing import run_serialization_test
 
 TINY = dict(vocab_size=50, hidden_size=16, num_layers=2, num_heads=4, intermediate_size=32)
 
 
 def test_round_trips_through_get_config_and_hf_dict():
     config = BertConfig(**TINY, num_labels=3, label_names=("a", "b", "c"), activation="gelu_approximate")
-    assert BertConfig.from_config(config.get_config()) == config
+    run_serialization_test(config)
     assert BertConfig.from_hf_dict(config.to_hf_dict()) == config
 
 

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-import tf_keras as keras
 
 import tfdistill
 from tfdistill.models.bert import bert_layers
 from tfdistill.models.bert.bert_model import logits_model
+from tfdistill.testing import run_model_saving_test, run_serialization_test
 
 CONFIG = tfdistill.BertConfig(vocab_size=60, hidden_size=16, num_layers=2, num_heads=4, intermediate_size=32,
                               max_position_embeddings=32, num_labels=3)
@@ -55,16 +55,11 @@ def test_no_tf_op_lambda_layers_and_every_custom_layer_is_prunable_and_serialisa
     for layer in model.layers:
         if type(layer).__name__ in bert_layers.CUSTOM_OBJECTS:
             assert layer.get_prunable_weights() == []
-            clone = type(layer).from_config(layer.get_config())
-            assert clone.get_config() == layer.get_config()
+            run_serialization_test(layer)
 
 
 def test_keras_save_and_load_round_trip(tmp_path, model):
-    path = str(tmp_path / "bert.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert loaded.bert_config == CONFIG
-    np.testing.assert_array_equal(loaded(_features())["logits"], model(_features())["logits"])
+    run_model_saving_test(model, _features(), tmp_path / "bert.keras", expected_config=CONFIG)
 
 
 def test_logits_view_shares_weights_and_refuses_headless_models(model):

@@ -1,0 +1,42 @@
+import math
+
+import numpy as np
+import pytest
+
+from tfdistill.models.bert import bert_layers
+from tfdistill.testing import run_layer_test
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(2, 3, 4)).astype("float32")  # [batch, seq, hidden]
+HEADS = RNG.normal(size=(2, 2, 3, 2)).astype("float32")  # [batch, heads, seq, size]
+PROBS = RNG.uniform(size=(2, 2, 3, 3)).astype("float32")
+MASK = np.array([[1, 1, 0], [1, 1, 1]], "int32")
+BIAS = (1.0 - MASK[:, None, None, :]).astype("float32") * bert_layers.MASK_PENALTY
+ERF = np.vectorize(math.erf)
+
+# (class, init kwargs, input, output shape, output values, trainable weights)
+CASES = [
+    (bert_layers.AddPositionEmbedding, {"max_positions": 8, "initializer": "ones"}, X, (2, 3, 4), X + 1.0, 1),
+    (bert_layers.AttentionMaskBias, {}, MASK, (2, 1, 1, 3), BIAS, 0),
+    (bert_layers.SplitHeads, {"num_heads": 2}, X, (2, 2, 3, 2), X.reshape(2, 3, 2, 2).transpose(0, 2, 1, 3), 0),
+    (bert_layers.MergeHeads, {}, HEADS, (2, 3, 4), HEADS.transpose(0, 2, 1, 3).reshape(2, 3, 4), 0),
+    (bert_layers.AttentionScores, {}, [HEADS, HEADS[:, ::-1], BIAS], (2, 2, 3, 3),
+     HEADS @ HEADS[:, ::-1].transpose(0, 1, 3, 2) / math.sqrt(2) + BIAS, 0),
+    (bert_layers.AttentionContext, {}, [PROBS, HEADS], (2, 2, 3, 2), PROBS @ HEADS, 0),
+    (bert_layers.ClsToken, {}, X, (2, 4), X[:, 0], 0),
+    (bert_layers.Gelu, {}, X, (2, 3, 4), 0.5 * X * (1 + ERF(X / math.sqrt(2))), 0),
+    (bert_layers.Gelu, {"approximate": True}, X, (2, 3, 4),
+     0.5 * X * (1 + np.tanh(math.sqrt(2 / math.pi) * (X + 0.044715 * X ** 3))), 0),
+]
+
+
+@pytest.mark.parametrize("cls, init_kwargs, inputs, shape, values, trainable", CASES,
+                         ids=[case[0].__name__ + "".join(f"-{k}={v}" for k, v in case[1].items()) for case in CASES])
+def test_layer_builds_computes_and_round_trips_through_its_config(cls, init_kwargs, inputs, shape, values,
+                                                                  trainable):
+    run_layer_test(cls, init_kwargs, inputs, shape, expected_output_data=values,
+                   expected_num_trainable_weights=trainable)
+
+
+def test_every_custom_layer_has_a_case():
+    assert {case[0] for case in CASES} == set(bert_layers.CUSTOM_OBJECTS.values())
