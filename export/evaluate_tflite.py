@@ -12,6 +12,7 @@ PATH); its code lives in tfdistill/cli/commands/evaluate.py.
 from absl import app
 
 from tfdistill.cli.commands.evaluate import main
+from tfdistill.cli.script import parse_flags
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

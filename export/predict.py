@@ -13,6 +13,7 @@ PATH); its code lives in tfdistill/cli/commands/predict.py.
 from absl import app
 
 from tfdistill.cli.commands.predict import main
+from tfdistill.cli.script import parse_flags
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -18,6 +18,7 @@ PATH); its code lives in tfdistill/cli/commands/export.py.
 from absl import app
 
 from tfdistill.cli.commands.export import main
+from tfdistill.cli.script import parse_flags
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

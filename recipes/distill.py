@@ -15,6 +15,7 @@ PATH); its code lives in tfdistill/cli/commands/distill.py.
 from absl import app
 
 from tfdistill.cli.commands.distill import main
+from tfdistill.cli.script import parse_flags
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

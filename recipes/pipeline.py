@@ -15,6 +15,7 @@ Example:
 from absl import app
 
 from tfdistill.cli.pipeline import main
+from tfdistill.cli.script import parse_flags
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -22,6 +22,7 @@ PATH); its code lives in tfdistill/cli/commands/qat.py.
 from absl import app
 
 from tfdistill.cli.commands.qat import main
+from tfdistill.cli.script import parse_flags
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

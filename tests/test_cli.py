@@ -53,6 +53,16 @@ def test_every_command_has_help(name):
         assert "--distribution_strategy: <off|mirrored|multi_worker_mirrored>" in done.stdout
 
 
+@pytest.mark.parametrize("args, message", [
+    (["distill", "--epochs=two"], "flag --epochs=two: invalid literal for int()"),
+    (["general_distill", "--losses=logit_kd"], "flag --losses=logit_kd: value should be one of <minilm|tinybert>"),
+])
+def test_a_flag_value_the_flag_refuses_exits_2(args, message, tmp_path):
+    done = _tfdistill(*args, f"--output_dir={tmp_path / 'out'}")
+    assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
 def test_helpfull_lists_absl_flags_too():
     done = _tfdistill("predict", "--helpfull")
     assert done.returncode == 0 and "--flagfile" in done.stdout and "--input_file" in done.stdout

@@ -73,3 +73,64 @@ def test_output_dir_with_foreign_files_is_refused(tmp_path):
     result = _recipe("finetune_teacher.py", f"--output_dir={tmp_path}", "--max_examples=16")
     assert result.returncode == 2 and "holds files that tfdistill did not write" in result.stderr
     assert os.listdir(tmp_path) == ["thesis.tex"]
+
+
+@pytest.fixture(scope="module")
+def general_dir(tmp_path_factory):
+    """A general student (2 x 128, fresh blocks) distilled from the pretrained MiniLM on 60 lines of text."""
+    folder = tmp_path_factory.mktemp("general")
+    texts = folder / "texts.txt"
+    texts.write_text("\n".join(f"line {i}: a film about {word} that {verb}." for i, (word, verb) in enumerate(
+        [(w, v) for w in ("love", "war", "money", "a dog", "the sea", "time") for v in
+         ("works", "drags", "soars", "fails", "sings", "bores", "moves", "lasts", "shines", "stalls")])),
+        encoding="utf-8")
+    out = str(folder / "student")
+    result = _recipe("general_distill.py", f"--texts={texts}", "--student_layers=2", "--student_hidden=128",
+                     "--student_heads=4", "--student_intermediate=256", "--max_length=32", "--epochs=2",
+                     "--batch_size=8", f"--output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "General student: held-out loss" in result.stdout
+    return out
+
+
+def test_general_distill_writes_an_encoder_folder(general_dir):
+    import tfdistill
+
+    assert {"config.json", "model.safetensors", "vocab.txt", "README.md", "metrics.json"} <= set(os.listdir(general_dir))
+    metrics = json.load(open(os.path.join(general_dir, "metrics.json")))
+    assert metrics["texts"] == 60 and metrics["train_texts"] + metrics["validation_texts"] == 60
+    assert len(metrics["history"]["minilm_relation"]) == 2 and "accuracy" not in metrics["history"]
+    config = tfdistill.load_config(general_dir)
+    assert (config.num_layers, config.hidden_size, config.num_labels) == (2, 128, None)
+    assert "general-distilled student" in open(os.path.join(general_dir, "README.md"), encoding="utf-8").read()
+
+
+def test_distill_starts_from_a_general_student(teacher_dir, general_dir, tmp_path):
+    import numpy as np
+    import tfdistill
+
+    out = str(tmp_path / "student")
+    result = _recipe("distill.py", f"--teacher={teacher_dir}", f"--student_init={general_dir}", "--max_examples=48",
+                     "--epochs=1", "--max_length=32", f"--output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    general, student = tfdistill.load_pretrained(general_dir), tfdistill.load_pretrained(out)
+    assert student.bert_config.num_labels == 2 and student.bert_config.hidden_size == 128
+    # Training started from the general student: its word table moved only a little from there.
+    table = student.get_layer("word_embeddings").get_weights()[0]
+    start = general.get_layer("word_embeddings").get_weights()[0]
+    assert np.abs(table - start).max() < 0.05 * np.abs(start).max()
+
+
+@pytest.mark.parametrize("recipe, args, message", [
+    ("general_distill.py", ["--texts=/nonexistent.txt"], "Data file '/nonexistent.txt' does not exist"),
+    ("general_distill.py", ["--texts=wikipedia"], "is neither a file nor a built-in source"),
+    ("general_distill.py", ["--losses=logit_kd"], "--losses"),
+    ("distill.py", ["--student_layers=2"], "fixes the student's shape; drop --student_layers"),
+])
+def test_general_student_refuses_bad_input(teacher_dir, general_dir, tmp_path, recipe, args, message):
+    out = tmp_path / "out"
+    flags = [f"--output_dir={out}", "--max_texts=16", *args] if recipe == "general_distill.py" else \
+        [f"--teacher={teacher_dir}", f"--student_init={general_dir}", f"--output_dir={out}", "--max_examples=16", *args]
+    result = _recipe(recipe, *flags)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert not out.exists()

@@ -26,7 +26,7 @@ DEMO = {
     "teacher": {"path": None, "base_model": None, "epochs": 2, "learning_rate": 5e-5, "batch_size": 32,
                 "min_steps": 600},
     "student": {"layers": 4, "hidden": None, "heads": 6, "intermediate": 384, "head_size": None,
-                "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform"},
+                "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform", "init": None},
     # Added with the retention ladder (the demo's student is its start).
     "ladder": {"target_retention": 0.98, "margin_standard_errors": 1.0, "students": ["2x4x256", "3x4x384", "4x6x384", "5x8x768"],
                "start": "4x6x384"},
@@ -171,6 +171,8 @@ def test_a_bad_file_names_itself(tmp_path):
     ({"distill.epochs": True}, "distill.epochs=True must be an integer, not bool"),
     ({"tensorboard_dir": ""}, "tensorboard_dir='' must name a folder"),
     ({"ladder.target_retention": 1.5}, r"ladder.target_retention=1.5 must be in \[0, 1\]"),
+    ({"student.init": "runs/general"}, "student.init=runs/general fixes the student's shape, so the retention ladder"),
+    ({"student.init": "", "ladder.target_retention": 0}, "student.init='' must name a folder"),
     ({"ladder.margin_standard_errors": -1}, r"ladder.margin_standard_errors=-1.0 must be >= 0"),
     ({"ladder.students": []}, "ladder.students='' must name at least one student shape"),
     ({"ladder.start": "9x9x9"}, r"ladder.start=9x9x9 must be one of ladder.students \['2x4x256'"),
@@ -283,6 +285,8 @@ def resolved(saved_config):
         "shape_with_target": ["--student_layers=3", "--target_retention=0.9"],
         "ladder": ["--student_ladder=2x4x256,5x8x768", "--target_retention=0.95"],
         "ladder_start": ["--student_ladder=2x4x256,5x8x768", "--set=ladder.start=5x8x768"],
+        "student_init": ["--student_init=general"],
+        "student_init_ladder": ["--student_init=general", "--target_retention=0.9"],
         "set": ["--set=qat.batch_size=16", "--set=skip=prune", "--skip=qat"],
         "bad_flag": ["--target_sparsity=1.5"],
         "bad_set": ["--set=prune.target_sparsity=1.5"],
@@ -330,6 +334,12 @@ def test_a_chosen_student_switches_the_ladder_off_unless_a_target_is_given(resol
     assert results["ladder"]["ladder"] == {"target_retention": 0.95, "margin_standard_errors": 1.0,
                                            "students": ["2x4x256", "5x8x768"], "start": None}
     assert results["ladder_start"]["ladder"]["start"] == "5x8x768"
+    # A general student fixes the shape: no ladder, and asking for one is refused.
+    assert results["student_init"]["ladder"]["target_retention"] == 0.0
+    assert os.path.isabs(results["student_init"]["student"]["init"])
+    assert results["student_init"]["student"]["init"].endswith("general")
+    assert "--student_init=" in results["student_init_ladder"]["error"]
+    assert "fixes the student's shape" in results["student_init_ladder"]["error"]
 
 
 def test_refused_values_are_named_as_given(resolved):

@@ -25,7 +25,24 @@ LOSS_SETTING_FLAGS = {"temperature": "temperature", "head_average": "head_averag
 
 def define_distill_flags():
     """Defines the student-shape, loss-weight and schedule flags of a distillation run."""
-    student, loss, schedule = StudentConfig(), LossConfig(), DistillConfig()
+    define_student_flags()
+    flags.DEFINE_string("student_init", None, "Start from this general-distilled student folder (`tfdistill "
+                        "general_distill`) instead of building one from the teacher; the --student_* shape flags "
+                        "then do not apply.")
+    loss, schedule = LossConfig(), DistillConfig()
+    for flag, (term, weight) in LOSS_FLAGS.items():
+        flags.DEFINE_float(flag, weight, f"Weight of the {term['loss']} term (0 switches it off).")
+    flags.DEFINE_float("temperature", loss.temperature, "Soft-target temperature of logit_kd.")
+    flags.DEFINE_boolean("head_average", loss.head_average,
+                         "Average attention maps over heads (head counts may differ).")
+    flags.DEFINE_integer("augment", schedule.augment, "Embedding-neighbour augmented copies of each training example.")
+    flags.DEFINE_integer("intermediate_epochs", schedule.intermediate_epochs,
+                         "TinyBERT stage 1 epochs (intermediate terms only).")
+
+
+def define_student_flags():
+    """Defines the student-shape flags (`STUDENT_FLAGS`): blocks, width, heads, units, initialisation."""
+    student = StudentConfig()
     flags.DEFINE_integer("student_layers", student.layers, "Student transformer blocks.")
     flags.DEFINE_integer("student_hidden", student.hidden, "Student width (default: the teacher's).")
     flags.DEFINE_integer("student_heads", student.heads,
@@ -40,15 +57,7 @@ def define_distill_flags():
                          "student keeps only some of them.")
     flags.DEFINE_enum("embedding_init", student.embedding_init, list(EMBEDDING_INITS),
                       "Student embedding initialisation (auto: copy at the teacher's width, else PCA).")
-    for flag, (term, weight) in LOSS_FLAGS.items():
-        flags.DEFINE_float(flag, weight, f"Weight of the {term['loss']} term (0 switches it off).")
-    flags.DEFINE_float("temperature", loss.temperature, "Soft-target temperature of logit_kd.")
     flags.DEFINE_string("layer_map", student.layer_map, "Student-to-teacher layer map: uniform, last, or '2,4,6'.")
-    flags.DEFINE_boolean("head_average", loss.head_average,
-                         "Average attention maps over heads (head counts may differ).")
-    flags.DEFINE_integer("augment", schedule.augment, "Embedding-neighbour augmented copies of each training example.")
-    flags.DEFINE_integer("intermediate_epochs", schedule.intermediate_epochs,
-                         "TinyBERT stage 1 epochs (intermediate terms only).")
 
 
 def flag_names(section, flag_fields):

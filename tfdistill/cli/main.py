@@ -18,6 +18,8 @@ PROGRAM = "tfdistill"
 COMMANDS = {
     "pipeline": ("tfdistill.cli.pipeline", "Every stage below in one resumable run, with a report."),
     "finetune": ("tfdistill.cli.commands.finetune", "Fine-tune a BERT teacher on a text classification dataset."),
+    "general_distill": ("tfdistill.cli.commands.general_distill",
+                        "General distillation: a task-agnostic student from a pretrained teacher and unlabeled text."),
     "distill": ("tfdistill.cli.commands.distill", "Distil a fine-tuned teacher into a smaller student."),
     "prune": ("tfdistill.cli.commands.prune", "Prune a student (magnitude or N:M sparsity), teacher-guided."),
     "qat": ("tfdistill.cli.commands.qat", "Quantization-aware training of a student, teacher-guided."),
@@ -68,13 +70,14 @@ def run_command(name, args):
     from absl import app
 
     from tfdistill.cli.commands import list_flags_in_help
+    from tfdistill.cli.script import parse_flags
 
     module = importlib.import_module(COMMANDS[name][0])
     list_flags_in_help(module)
     # absl's --help prints the __main__ module's docstring: here the console script's, which has none.
     sys.modules["__main__"].__doc__ = module.__doc__
     try:
-        app.run(module.main, argv=[f"{PROGRAM} {name}", *args])
+        app.run(module.main, argv=[f"{PROGRAM} {name}", *args], flags_parser=parse_flags)
     except SystemExit as done:
         # absl 1.x (pinned by tfmot) exits 1 after printing the help it was asked for.
         if done.code == 1 and any(arg.split("=")[0] in HELP_FLAGS for arg in args):

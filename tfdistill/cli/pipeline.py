@@ -170,7 +170,8 @@ def check_student_shape(config, teacher_config):
     teacher_spec = None
     for name, student in students:
         try:
-            student_config = student_bert_config(teacher_config, student)
+            student_config = _initial_config(teacher_config, student) if student.init else \
+                student_bert_config(teacher_config, student)
         except ValueError as error:
             if name is None:
                 raise
@@ -180,6 +181,15 @@ def check_student_shape(config, teacher_config):
         teacher_spec = teacher_spec or losses.bert_spec(teacher_config.replace(num_labels=student_config.num_labels))
         for term in config.losses.terms(student.layer_map):
             losses.get(term).build_for(spec, teacher_spec)
+
+
+def _initial_config(teacher_config, student):
+    """The config of the general student `student.init` names, with the teacher's head."""
+    init = tfdistill.load_config(student.init)
+    if init.vocab_size != teacher_config.vocab_size:
+        raise ValueError(f"student.init {student.init} embeds {init.vocab_size} token ids but the teacher "
+                         f"{teacher_config.vocab_size}: it was distilled from another model's vocabulary.")
+    return init.replace(num_labels=teacher_config.num_labels, label_names=teacher_config.label_names)
 
 
 def load_data(config):

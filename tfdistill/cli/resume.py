@@ -24,7 +24,7 @@ def prepare_resumable_run(values, output_dir, data):
     Args:
         values: absl `FLAGS`.
         output_dir: str, the checked `--output_dir`.
-        data: `TextClassificationData`, the loaded dataset.
+        data: `TextClassificationData`, the loaded dataset, or a list of unlabeled texts.
 
     Returns:
         str, the folder to pass as `backup_dir` to `distill` or `fit_student`.
@@ -37,7 +37,7 @@ def prepare_resumable_run(values, output_dir, data):
     keras.utils.set_random_seed(values.seed)
     inputs = {"flags": {flag.name: flag.value for module, module_flags in values.flags_by_module_dict().items()
                         if not module.startswith("absl") for flag in module_flags if flag.name not in _NOT_INPUTS},
-              "data": data_fingerprint(data)}
+              "data": data_fingerprint(data) if hasattr(data, "splits") else fingerprint(list(data))}
     backups = os.path.join(output_dir, BACKUP_FOLDER)
     backup_dir = os.path.join(backups, fingerprint(inputs))
     _drop_stale_backups(backups, keep=backup_dir, inputs=inputs)

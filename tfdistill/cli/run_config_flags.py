@@ -30,6 +30,7 @@ FLAG_FIELDS = {
     "teacher_epochs": "teacher.epochs",
     "teacher_learning_rate": "teacher.learning_rate",
     **{flag: f"student.{field}" for flag, field in distill_flags.STUDENT_FLAGS.items()},
+    "student_init": "student.init",
     **{flag: f"losses.{flag}" for flag in distill_flags.LOSS_FLAGS},
     **{flag: f"losses.{field}" for flag, field in distill_flags.LOSS_SETTING_FLAGS.items()},
     "epochs": "distill.epochs",
@@ -55,7 +56,7 @@ FLAG_FIELDS = {
 }
 # Fields holding file or folder paths: recorded absolute, so a saved run.json works from anywhere.
 PATH_FIELDS = ("data.train_file", "data.validation_file", "data.test_file", "data.data_dir", "teacher.path",
-               "teacher.base_model")
+               "teacher.base_model", "student.init")
 # Folders the run writes besides --output_dir: recorded absolute too, but not inputs.
 OUTPUT_PATH_FIELDS = ("tensorboard_dir",)
 
@@ -159,11 +160,11 @@ def run_config_from_flags(values):
 
 
 def _student_chosen(values):
-    """Whether the command line names a student shape (a preset or a shape flag)."""
+    """Whether the command line names a student shape (a preset, a shape flag or a general student)."""
     from tfdistill.config.sections import SHAPE_FIELDS
 
     shape_flags = [flag for flag, field in distill_flags.STUDENT_FLAGS.items() if field in SHAPE_FIELDS]
-    return bool(values.student_preset) or any(values[flag].present for flag in shape_flags)
+    return bool(values.student_preset or values.student_init) or any(values[flag].present for flag in shape_flags)
 
 
 def with_absolute_paths(config):

@@ -54,6 +54,22 @@ def run_or_exit(run, values, errors=INPUT_ERRORS):
         raise
 
 
+def parse_flags(argv):
+    """absl's flag parser for `app.run(main, flags_parser=parse_flags)`: a flag value the flag
+    refuses (`--epochs=two`, an enum's unknown choice) is bad input, so it exits 2, not absl's 1.
+
+    Help flags (`--help`, `--helpfull`) exit as absl makes them.
+    """
+    from absl import flags
+
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        print(f"FATAL Flags parsing error: {error}\nPass --helpshort or --helpfull to see help on flags.",
+              file=sys.stderr)
+        sys.exit(2)
+
+
 def _exit(message, status):
     print(f"error: {message}", file=sys.stderr)
     sys.exit(status)

@@ -64,6 +64,9 @@ class RunConfig(Config):
         check(len(set(self.skip)) == len(self.skip), "skip", ",".join(self.skip), "names a stage twice.")
         check(self.mixed_precision in MIXED_PRECISION_MODES, "mixed_precision", self.mixed_precision,
               f"must be one of {list(MIXED_PRECISION_MODES)}.")
+        check(not (self.student.init and self.ladder.enabled), "student.init", self.student.init,
+              "fixes the student's shape, so the retention ladder cannot choose one: set "
+              "ladder.target_retention=0 (--target_retention=0) or drop it.")
         if self.ladder.enabled:
             from tfdistill.config.presets import ladder_students  # presets import this module
 

@@ -135,6 +135,8 @@ class StudentConfig(Config):
         embedding_init: `auto` (copy at the teacher's width, else PCA), `copy`, `pca`, `random`.
         layer_map: which teacher block each student block starts from and, in the hidden-state
             and attention losses, learns from: `uniform`, `last`, or `"2,4,6"`.
+        init: a general-distilled student folder (`tfdistill general_distill`) to start from
+            instead of building one from the teacher; its shape replaces the fields above.
     """
 
     SECTION = "student"
@@ -146,8 +148,10 @@ class StudentConfig(Config):
     importance_examples: int = 512
     embedding_init: str = "auto"
     layer_map: str = "uniform"
+    init: str | None = None
 
     def validate(self):
+        check(self.init != "", self.dotted("init"), "''", "must name a folder (or be null: build from the teacher).")
         _at_least(self, "layers", 1)
         for name in ("hidden", "heads", "intermediate", "head_size"):
             _at_least(self, name, 1, optional=True)

@@ -486,10 +486,11 @@ def _read_bytes(path, flag):
         ) from None
 
 
-def _read_utf8(path, flag="train_file"):
+def _read_utf8(path, flag="train_file", what=None):
+    """The file's text (decompressed); `what` names what it should hold (default: its data format)."""
     data = _read_bytes(path, flag)
     decompressed = os.path.splitext(path.lower())[1] in _DECOMPRESSORS
-    expected = f"{_FORMAT_NAMES[_FORMATS[_data_extension(path)]]} text" + (
+    expected = f"{what or _FORMAT_NAMES[_FORMATS[_data_extension(path)]]} text" + (
         " (once decompressed)" if decompressed else "")
     _refuse_non_text(path, data, expected, flag)
     note = " of the decompressed data" if decompressed else ""

@@ -14,11 +14,14 @@ class Distiller(keras.Model):
     """Distils a frozen teacher into a student with any mix of loss terms.
 
     `compile`, `fit`, `evaluate` and callbacks work as for any Keras model; `call` and
-    `predict` run the student and return its logits. In `fit`, every loss term, the weighted
+    `predict` run the student and return its logits (a student without a head: its last hidden
+    states). In `fit`, every loss term, the weighted
     `loss`, the student's `accuracy` and the teacher-student `agreement` (share of examples
     where their argmax agrees) appear in the progress bar and in `History`; `evaluate` adds
     the same for validation data. Only the student and the loss-owned projections train; the
-    teacher runs in inference mode and its weights never change.
+    teacher runs in inference mode and its weights never change. A student without a
+    classification head (general distillation, `tfdistill.distill.general`) trains on terms
+    that read no logits and reports neither `accuracy` nor `agreement`.
 
     Batches whose features carry `"teacher_logits"` (`tfdistill.distill.teacher_cache`) use
     those instead of running the teacher, when every term reads only logits. Models built under
@@ -66,6 +69,8 @@ class Distiller(keras.Model):
         # with the student; `trainable = False` also protects it if it is shared elsewhere.
         self.teacher.model.trainable = False
         self.loss_terms = [losses_lib.get(term) for term in losses]
+        # Logits (and the accuracy and agreement read from them) exist only for a student with a head.
+        self._with_logits = bool(student_spec_of(student).num_labels)
         self._check_terms()
         self._trackers = {term.name: keras.metrics.Mean(name=term.name) for term in self.loss_terms}
         self._total_tracker = keras.metrics.Mean(name="loss")
@@ -91,13 +96,16 @@ class Distiller(keras.Model):
 
     @property
     def metrics(self):
-        return [self._total_tracker, *self._trackers.values(), self._accuracy, self._agreement]
+        predictions = [self._accuracy, self._agreement] if self._with_logits else []
+        return [self._total_tracker, *self._trackers.values(), *predictions]
 
     def call(self, inputs, training=None):
-        return tf.cast(self.student(_model_features(inputs), training=training)["logits"], tf.float32)
+        outputs = self.student(_model_features(inputs), training=training)
+        # A student without a head (general distillation) gives its last hidden states instead.
+        return tf.cast(outputs["logits"] if self._with_logits else outputs["hidden_states"][-1], tf.float32)
 
     def _required(self):
-        return {key for term in self.loss_terms for key in term.requires} | {"logits"}
+        return {key for term in self.loss_terms for key in term.requires} | ({"logits"} if self._with_logits else set())
 
     def _teacher_outputs(self, features):
         """The teacher's outputs that the terms read, float32: cached logits when the batch has them."""
@@ -147,6 +155,8 @@ class Distiller(keras.Model):
         self._total_tracker.update_state(total)
         for name, value in values.items():
             self._trackers[name].update_state(value)
+        if not self._with_logits:
+            return {metric.name: metric.result() for metric in self.metrics}
         logits = student_outputs["logits"]
         known = tf.cast(labels >= 0, tf.float32)
         self._accuracy.update_state(tf.maximum(labels, 0), logits, sample_weight=known)

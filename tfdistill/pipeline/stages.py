@@ -126,12 +126,17 @@ def distill_stage(ctx, folder):
 
 
 def _distill_student(ctx, teacher, student_config, backup_dir):
-    """Builds a student of `student_config` from the teacher and distils it."""
+    """Builds a student of `student_config` from the teacher (or loads the general student it
+    names) and distils it."""
     from tfdistill.distill.from_config import student_from_config
+    from tfdistill.distill.general import load_general_student
     from tfdistill.distill.training import distill
 
     config = ctx.config
-    student = student_from_config(teacher, student_config, ctx.preprocessor, ctx.data.train)
+    if student_config.init:
+        student = load_general_student(student_config.init, teacher, ctx.preprocessor, ctx.data.label_names)
+    else:
+        student = student_from_config(teacher, student_config, ctx.preprocessor, ctx.data.train)
     distill(teacher, student, ctx.preprocessor, ctx.data, losses=config.losses.terms(student_config.layer_map),
             epochs=stage_epochs(ctx, "distill"),
             intermediate_epochs=config.distill.intermediate_epochs, batch_size=config.distill.batch_size,

@@ -69,7 +69,7 @@ def distill_and_write(values, output_dir, resumable=True):
                                              fix="fine-tune it first with `tfdistill finetune`.")
     preprocessor = tfdistill.TextClassifierPreprocessor(tokenizer, values.max_length, data.label_names)
     backup_dir = prepare_resumable_run(values, output_dir, data)
-    student = distill_flags.student_from_flags(teacher, values, preprocessor, data.train)
+    student = _initial_student(teacher, values, preprocessor, data)
     logging.info("Student %s; losses %s", student.bert_config, terms)
     result = distill(teacher, student, preprocessor, data, losses=terms, epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
                      batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
@@ -88,6 +88,18 @@ def distill_and_write(values, output_dir, resumable=True):
           f"{metrics['student_non_embedding_params'] / 1e6:.2f}M vs "
           f"{metrics['teacher_non_embedding_params'] / 1e6:.2f}M non-embedding params) -> {output_dir}")
     return metrics
+
+
+def _initial_student(teacher, values, preprocessor, data):
+    """The general student `--student_init` names (with a fresh head), else the one the shape flags describe."""
+    if not values.student_init:
+        return distill_flags.student_from_flags(teacher, values, preprocessor, data.train)
+    from tfdistill.distill.general import load_general_student
+
+    given = sorted(f"--{flag}" for flag in distill_flags.STUDENT_FLAGS if values[flag].present)
+    if given:
+        raise ValueError(f"--student_init={values.student_init} fixes the student's shape; drop {', '.join(given)}.")
+    return load_general_student(values.student_init, teacher, preprocessor, data.label_names)
 
 
 def evaluate_both(teacher, student, preprocessor, data):
