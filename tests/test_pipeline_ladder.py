@@ -153,3 +153,29 @@ def test_the_distill_stage_climbs_ships_the_chosen_shape_and_resumes_mid_ladder(
     table = "\n".join(ladder.markdown(record))
     assert f"| 1x1x8 | 1 x 1 x 8 | {by_name['1x1x8']['non_embedding_params'] / 1e6:.2f}M |" in table and "chosen: **1x1x8**" in table
     assert not list((tmp_path / "run" / "training_backup").iterdir())  # the rungs' backup goes with the stage
+
+
+def test_the_distill_stage_starts_from_a_general_student(tiny, tmp_path, monkeypatch):
+    """`student.init` (`--student_init`): the distill stage loads the general student, gives it the
+    task's head and distils it; its shape is the general student's, whatever the shape fields say."""
+    import tfdistill
+    from tfdistill.config import RunConfig
+    from tfdistill.distill.student import student_from_teacher
+    from tfdistill.pipeline import runner
+    from tfdistill.pipeline.context import PipelineContext
+
+    folder, tokenizer, data = tiny
+    encoder = tfdistill.load_pretrained(str(folder / "teacher"))
+    encoder = tfdistill.build_bert(encoder.bert_config.replace(num_labels=None, label_names=None))
+    general = student_from_teacher(encoder, 1, hidden_size=16, num_heads=2, intermediate_size=24)
+    tfdistill.save_pretrained(general, str(tmp_path / "general"), tokenizer=tokenizer)
+    for stage in ("export", "evaluate", "benchmark"):
+        monkeypatch.setitem(runner.STAGES, stage, lambda ctx, stage_folder: {})
+    config = RunConfig().replace(**{
+        "teacher.path": str(folder / "teacher"), "data.max_length": 16, "distill.epochs": 1, "distill.min_steps": 0,
+        "distill.batch_size": 8, "ladder.target_retention": 0.0, "student.init": str(tmp_path / "general"),
+        "skip": ("prune", "qat")})
+    runner.run_stages(PipelineContext(config, data, tokenizer, str(tmp_path / "run"), None))
+    student = tfdistill.load_pretrained(str(tmp_path / "run" / "distill" / "model"))
+    assert (student.bert_config.num_layers, student.bert_config.hidden_size, student.bert_config.intermediate_size,
+            student.bert_config.label_names) == (1, 16, 24, tuple(WORDS))
