@@ -57,6 +57,7 @@ _EXPORTS = {
     "fit_student": "tfdistill.compress.training",
     "vocabulary_to_keep": "tfdistill.compress.vocabulary",
     "trim_vocabulary": "tfdistill.compress.vocabulary",
+    "factorize_embeddings": "tfdistill.compress.embeddings",
     "pruning_reached_target": "tfdistill.compress.training",
 }
 

@@ -3,6 +3,7 @@
 import dataclasses
 
 from tfdistill.data.preprocessor import as_preprocessor
+from tfdistill.models.bert import checkpoint
 from tfdistill.models.bert.bert_model import logits_model
 from tfdistill.training import precision
 from tfdistill.training.datasets import training_datasets
@@ -100,14 +101,8 @@ def fine_tune_classifier(model, preprocessor, data, *, max_length=None, epochs=3
 
 
 def count_params(model):
-    """Returns `(total, non_embedding)` parameter counts of a BERT model.
-
-    Non-embedding excludes the word, position and token-type tables, as papers report it.
-    """
-    embedding_layers = ("word_embeddings", "position_embeddings", "token_type_embeddings")
-    embedding = sum(model.get_layer(name).count_params() for name in embedding_layers)
-    total = model.count_params()
-    return total, total - embedding
+    """Returns `(total, non_embedding)` parameter counts of a BERT model (`checkpoint.count_params`)."""
+    return checkpoint.count_params(model)
 
 
 __all__ = ["FineTuneResult", "fine_tune_classifier", "count_params"]

@@ -43,6 +43,11 @@ class BertConfig:
             e.g. a student that keeps 6 of its teacher's 12 heads of 32 at width 384; the
             queries, keys and values are then `num_heads * attention_head_size` wide.
             `transformers`' BERT cannot load such a model; tfdistill can.
+        embedding_size: optional int, factorised word embeddings (ALBERT's name): a
+            `vocab_size x embedding_size` table and a `embedding_size x hidden_size` projection
+            (`word_embeddings_projection`, no bias) instead of a `vocab_size x hidden_size` table;
+            `tfdistill.compress.factorize_embeddings` makes one from a trained model by SVD.
+            `transformers`' BERT cannot load such a model either.
 
     Raises:
         ValueError: a size is not positive, heads do not divide the width, a rate is outside
@@ -71,6 +76,7 @@ class BertConfig:
     initializer_range: float = 0.02
     pad_token_id: int = 0
     attention_head_size: Optional[int] = None
+    embedding_size: Optional[int] = None
 
     def __post_init__(self):
         for name in ("vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size",
@@ -78,12 +84,11 @@ class BertConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"BertConfig.{name} must be a positive int, got {value!r}.")
-        if self.attention_head_size is not None:
-            if isinstance(self.attention_head_size, bool) or not isinstance(self.attention_head_size, int) \
-                    or self.attention_head_size <= 0:
-                raise ValueError(f"BertConfig.attention_head_size must be a positive int or None, "
-                                 f"got {self.attention_head_size!r}.")
-        elif self.hidden_size % self.num_heads:
+        for name in ("attention_head_size", "embedding_size"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ValueError(f"BertConfig.{name} must be a positive int or None, got {value!r}.")
+        if self.attention_head_size is None and self.hidden_size % self.num_heads:
             raise ValueError(
                 f"BertConfig.hidden_size={self.hidden_size} is not divisible by "
                 f"num_heads={self.num_heads}; choose a head count that divides the width "
@@ -177,8 +182,9 @@ class BertConfig:
             "pad_token_id": self.pad_token_id,
             "position_embedding_type": "absolute",
         }
-        if self.attention_head_size is not None:
-            hf["attention_head_size"] = self.attention_head_size
+        for name in ("attention_head_size", "embedding_size"):
+            if getattr(self, name) is not None:
+                hf[name] = getattr(self, name)
         if self.num_labels:
             names = self.label_names or tuple(f"LABEL_{i}" for i in range(self.num_labels))
             hf["num_labels"] = self.num_labels
@@ -230,6 +236,7 @@ class BertConfig:
             initializer_range=hf.get("initializer_range", 0.02),
             pad_token_id=hf.get("pad_token_id", 0) or 0,
             attention_head_size=hf.get("attention_head_size"),
+            embedding_size=hf.get("embedding_size"),
         )
 
 

@@ -121,8 +121,11 @@ def _bert_graph(config):
 
 def _embeddings(config, inputs, init):
     words = keras.layers.Embedding(
-        config.vocab_size, config.hidden_size, embeddings_initializer=init(), name="word_embeddings"
-    )(inputs["input_ids"])
+        config.vocab_size, config.embedding_size or config.hidden_size, embeddings_initializer=init(),
+        name="word_embeddings")(inputs["input_ids"])
+    if config.embedding_size:  # factorised: a narrow table, projected to the width
+        words = keras.layers.Dense(config.hidden_size, use_bias=False, kernel_initializer=init(),
+                                   name="word_embeddings_projection")(words)
     types = keras.layers.Embedding(
         config.type_vocab_size, config.hidden_size, embeddings_initializer=init(), name="token_type_embeddings"
     )(inputs["token_type_ids"])

@@ -33,6 +33,8 @@ _log = logging.getLogger(__name__)
 def _hf_layer_names(config):
     """Yields `(hf_module, keras_layer)` pairs for every weight-holding module."""
     yield "embeddings.word_embeddings", "word_embeddings"
+    if config.embedding_size:
+        yield "embeddings.word_embeddings_projection", "word_embeddings_projection"
     yield "embeddings.position_embeddings", "position_embeddings"
     yield "embeddings.token_type_embeddings", "token_type_embeddings"
     yield "embeddings.LayerNorm", "embeddings_layer_norm"
@@ -315,6 +317,19 @@ def write_pretrained_files(model, folder, tokenizer=None):
         tokenizer.save_pretrained(folder)
 
 
+def count_params(model):
+    """Returns `(total, non_embedding)` parameter counts of a BERT model.
+
+    Non-embedding excludes the word, position and token-type tables (and a factorised table's
+    projection), as papers report it.
+    """
+    embedding_layers = ("word_embeddings", "position_embeddings", "token_type_embeddings")
+    if getattr(model.bert_config, "embedding_size", None):
+        embedding_layers += ("word_embeddings_projection",)
+    total = model.count_params()
+    return total, total - sum(model.get_layer(name).count_params() for name in embedding_layers)
+
+
 def write_card_for_model(model, folder, card):
     """Writes `folder/README.md`: `card` completed with what the saved model itself tells.
 
@@ -343,11 +358,9 @@ def write_card_for_model(model, folder, card):
     from tfdistill.models.model_card import write_model_card
 
     config = model.bert_config
-    total = model.count_params()
-    embedding = sum(model.get_layer(name).count_params()
-                    for name in ("word_embeddings", "position_embeddings", "token_type_embeddings"))
+    total, non_embedding = count_params(model)
     weights = os.path.join(folder, WEIGHTS_FILE)
-    card = card.replace(architecture=config.get_config(), params=total, non_embedding_params=total - embedding,
+    card = card.replace(architecture=config.get_config(), params=total, non_embedding_params=non_embedding,
                         size_bytes=os.path.getsize(weights) if os.path.isfile(weights) else None,
                         label_names=tuple(card.label_names or config.label_names or ()))
     return write_model_card(folder, card)
