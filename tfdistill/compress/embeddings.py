@@ -12,6 +12,7 @@ import numpy as np
 
 WORD_EMBEDDINGS = "word_embeddings"
 PROJECTION = "word_embeddings_projection"
+_TFMOT_WRAPPERS = ("PruneLowMagnitude", "QuantizeWrapper", "QuantizeWrapperV2")
 
 
 def factorize_embeddings(model, rank):
@@ -21,7 +22,8 @@ def factorize_embeddings(model, rank):
     (up to float rounding). Trim the vocabulary first or after (`trim_vocabulary`): both work.
 
     Args:
-        model: a plain tfdistill `BertModel` (not pruned or QAT-wrapped; not factorised yet).
+        model: a tfdistill BERT without tfmot wrappers (a distilled student, or a pruned one
+            after `strip_student`; not a QAT model), not factorised yet.
         rank: int, 1 <= rank <= the model's width.
 
     Returns:
@@ -39,12 +41,13 @@ def factorize_embeddings(model, rank):
     True
     """
     import tfdistill
-    from tfdistill.models.bert.bert_model import BertModel
 
     config = getattr(model, "bert_config", None)
-    if not isinstance(model, BertModel) or config is None:
-        raise ValueError(f"factorize_embeddings takes a plain tfdistill BertModel, got {type(model).__name__}; "
-                         "factorise before pruning or QAT (or strip the pruning wrappers first).")
+    wrapped = [layer.name for layer in model.layers if type(layer).__name__ in _TFMOT_WRAPPERS]
+    if config is None or wrapped:
+        raise ValueError(f"factorize_embeddings takes a tfdistill BERT without tfmot wrappers, got "
+                         f"{type(model).__name__} (wrapped layers: {wrapped[:3]}); strip a pruned student first "
+                         "(compress.strip_student), and factorise a QAT student's float source instead.")
     if config.embedding_size:
         raise ValueError(f"The model's word embeddings are factorised already (embedding_size="
                          f"{config.embedding_size}).")

@@ -54,3 +54,13 @@ def test_bad_ranks_and_models_are_refused(rank, message):
         compress.factorize_embeddings(student, rank)
     with pytest.raises(ValueError, match="factorised already"):
         compress.factorize_embeddings(compress.factorize_embeddings(student, 8), 4)
+
+
+def test_a_stripped_pruned_student_factorises_and_a_wrapped_one_is_refused():
+    student, features = _student()
+    pruned = compress.prune_student(student, compress.PruningConfig(schedule="constant", end_step=-1, frequency=1))
+    with pytest.raises(ValueError, match="without tfmot wrappers"):
+        compress.factorize_embeddings(pruned, 8)
+    stripped = compress.strip_student(pruned)
+    full = compress.factorize_embeddings(stripped, stripped.bert_config.hidden_size)
+    np.testing.assert_allclose(full(features)["logits"], stripped(features)["logits"], atol=1e-5)
