@@ -4,7 +4,10 @@ kept heads and units (only where the width is the teacher's), and a general-dist
 For each student shape: one general distillation (`recipes/general_distill.py`, from the
 pretrained teacher, on the default unlabeled sources), then task distillation
 (`recipes/distill.py`, the recipe's default losses: logit KD + hard labels) from each start and
-seed. Every run is a subprocess writing its own folder, one after the other (each uses both
+seed. The task's split is the one the teacher was fine-tuned on (`--split_seed`), written once
+to CSV files that every run reads: a recipe's `--seed` also draws the split, and another split
+would put the teacher's training examples in the test set. `--seeds` thus change only the
+student's fresh weights and the data order. Every run is a subprocess writing its own folder, one after the other (each uses both
 cores); a folder that holds a finished run is read, not run again. Prints one row per start
 and seed (validation and test accuracy, test retention, the student's compute relative to the
 teacher's), the mean over seeds, and the general stage's cost.
@@ -33,6 +36,7 @@ flags.DEFINE_integer("general_epochs", 3, "General-distillation epochs.")
 flags.DEFINE_enum("general_losses", "minilm", ["minilm", "tinybert"], "General-distillation loss recipe.")
 flags.DEFINE_integer("task_epochs", 3, "Task-distillation epochs.")
 flags.DEFINE_string("dataset", "rotten_tomatoes", "Task dataset.")
+flags.DEFINE_integer("split_seed", 0, "The seed of the split the teacher was fine-tuned on.")
 flags.DEFINE_integer("max_length", 64, "Tokenized length.")
 flags.mark_flags_as_required(["teacher", "runs_dir"])
 FLAGS = flags.FLAGS
@@ -50,6 +54,26 @@ def _run(recipe, folder, *args):
         subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     with open(os.path.join(folder, "metrics.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+def _split_files():
+    """`--train_file=...` flags of the task's split, written once as CSV files."""
+    import csv
+
+    import tfdistill
+
+    folder = os.path.join(FLAGS.runs_dir, f"split_{FLAGS.dataset}_{FLAGS.split_seed}")
+    data = tfdistill.datasets.load(FLAGS.dataset, seed=FLAGS.split_seed)
+    os.makedirs(folder, exist_ok=True)
+    for name, split in data.splits.items():
+        path = os.path.join(folder, f"{name}.csv")
+        if not os.path.exists(path):
+            with open(path + ".tmp", "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(["text", "label"])
+                writer.writerows((text, data.label_names[label]) for text, label in zip(split.texts, split.labels))
+            os.replace(path + ".tmp", path)
+    return [f"--{name}_file={os.path.join(folder, name + '.csv')}" for name in data.splits]
 
 
 def _shape_flags(shape):
@@ -81,7 +105,7 @@ def _starts(shape, general_dir):
 
 def main(argv):
     del argv
-    rows, general_costs = [], {}
+    rows, general_costs, split_flags = [], {}, _split_files()
     for shape in FLAGS.shapes:
         general_dir = os.path.join(FLAGS.runs_dir, f"general_{shape}")
         general = _run("general_distill.py", general_dir, *_shape_flags(shape)[0], f"--epochs={FLAGS.general_epochs}",
@@ -90,7 +114,7 @@ def main(argv):
         for start, start_flags in _starts(shape, general_dir).items():
             for seed in FLAGS.seeds:
                 folder = os.path.join(FLAGS.runs_dir, f"task_{shape}_{start.split()[0]}_s{seed}")
-                metrics = _run("distill.py", folder, f"--teacher={FLAGS.teacher}", f"--dataset={FLAGS.dataset}",
+                metrics = _run("distill.py", folder, f"--teacher={FLAGS.teacher}", *split_flags,
                                f"--epochs={FLAGS.task_epochs}", f"--seed={seed}", *start_flags)
                 rows.append({"shape": shape, "start": start, "seed": seed,
                              "compute": _compute_ratio(metrics["student_config"]),
