@@ -59,6 +59,8 @@ def test_distill_writes_a_smaller_student(teacher_dir, tmp_path):
     (["--logit_weight=0", "--hard_weight=0"], "Every loss weight is 0"),
     (["--layer_map=9,9,9,9"], "outside the teacher's layers 1..6"),
     (["--max_length=1000"], "exceeds the model's max_position_embeddings=512"),
+    # The teacher was fine-tuned on the split of --seed=0: another seed would test on its training examples.
+    (["--seed=1"], "--seed=1 draws another split, whose validation and test sets hold examples the teacher"),
 ])
 def test_distill_refuses_bad_flags_before_training(teacher_dir, tmp_path, args, message):
     out = tmp_path / "student"

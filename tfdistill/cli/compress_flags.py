@@ -99,6 +99,7 @@ def load_inputs(values, output_dir, command):
     tensorboard_flags.check_log_dir(log_dir, output_dir)
     check_student_folder(values.student)
     data = data_flags.load_data_from_flags(values)
+    data_flags.check_split_of(values.student, data, values.seed, data_flags.carves_split(values), "student")
     student, data = load_classifier_and_data(values.student, data)  # data in the student's class order
     preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(values.student),
                                                              values.max_length, data.label_names)

@@ -29,3 +29,46 @@ def load_data_from_flags(values=None):
         test_file=values.test_file, text_column=values.text_column, label_column=values.label_column,
         text_pair_column=values.text_pair_column, seed=values.seed, max_examples=values.max_examples,
         data_dir=values.data_dir)
+
+
+def check_split_of(folder, data, seed, carved, role="teacher"):
+    """Refuses a split drawn with another seed than the one the model in `folder` trained on.
+
+    A recipe's `--seed` also draws the validation and test splits it carves: a student distilled
+    with `--seed=1` from a teacher fine-tuned with `--seed=0` would be tested on examples the
+    teacher trained on, and its retention would read high for no reason (seen: 0.909 teacher
+    "test" accuracy instead of 0.836). The model's `metrics.json` (written by every recipe) says
+    which dataset and seed it trained on; folders without one are not checked.
+
+    Args:
+        folder: str, the teacher's (or the student's) folder.
+        data: `TextClassificationData`, the data this run loaded.
+        seed: int, this run's `--seed`.
+        carved: bool, whether this run carved its split from a dataset (False when the train,
+            validation and test files were all given).
+        role: str, how the message names the model.
+
+    Raises:
+        ValueError: the same dataset, carved with another seed.
+    """
+    import json
+    import os
+
+    path = os.path.join(folder, "metrics.json")
+    if not carved or not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        metrics = json.load(f)
+    trained_seed = (metrics.get("flags") or {}).get("seed")
+    trained_on = (metrics.get("dataset") or {}).get("name")
+    if trained_seed is not None and trained_seed != seed and trained_on == data.name:
+        raise ValueError(
+            f"The {role} {folder} trained on {data.name} split with --seed={trained_seed}; --seed={seed} draws "
+            f"another split, whose validation and test sets hold examples the {role} trained on. Pass "
+            f"--seed={trained_seed}, or give the split as files (--train_file, --validation_file, --test_file) "
+            "to change only the student's seed.")
+
+
+def carves_split(values):
+    """Whether the data flags carve a split (all three files not given)."""
+    return not (values.train_file and values.validation_file and values.test_file)

@@ -238,6 +238,9 @@ def run_in(values, output_dir, resumable=True, *, config):
     start = time.perf_counter()
     output_dir = check_inputs(values, config, output_dir)
     data = load_data(config)
+    if config.teacher.path:
+        files = (config.data.train_file, config.data.validation_file, config.data.test_file)
+        data_flags.check_split_of(config.teacher.path, data, config.seed, not all(files), "teacher")
     tokenizer = tfdistill.Tokenizer.from_pretrained(_teacher_source(config))
     origin = f"config {values.config}" if values.config else f"{values.preset} preset"
     print(f"Pipeline ({origin}) on {data} -> {output_dir}", flush=True)

@@ -62,6 +62,7 @@ def distill_and_write(values, output_dir, resumable=True):
     terms = distill_flags.losses_from_flags(values)
     check_max_length(values.max_length, tfdistill.load_config(values.teacher).max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
+    data_flags.check_split_of(values.teacher, data, values.seed, data_flags.carves_split(values), "teacher")
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
     # The data follows the teacher's id2label (mapped by name), so the student's labels.txt
     # and config.json (inherited from the teacher) agree.
