@@ -103,15 +103,31 @@ def load_texts(sources=DEFAULT_SOURCES, column="text", max_texts=None):
     Raises:
         FileNotFoundError, ValueError: as `read_texts`; also no sources.
     """
+    return merge_texts(read_sources(sources, column), max_texts)
+
+
+def read_sources(sources=DEFAULT_SOURCES, column="text"):
+    """`{source: its texts}`, each source read once (`read_texts`).
+
+    Raises:
+        FileNotFoundError, ValueError: as `read_texts`; also no sources.
+    """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     if not sources:
         raise ValueError(f"Pass at least one unlabeled text source, e.g. {list(DEFAULT_SOURCES)}.")
-    texts = list(dict.fromkeys(text for source in sources for text in read_texts(source, column)))
+    return {os.fspath(source): read_texts(source, column) for source in sources}
+
+
+def merge_texts(texts_by_source, max_texts=None):
+    """The texts of `read_sources` in source order, repeats dropped (the first copy stays),
+    at most `max_texts` of them."""
+    texts = list(dict.fromkeys(text for texts in texts_by_source.values() for text in texts))
     return texts if max_texts is None else texts[:max_texts]
 
 
-def describe_sources(sources=DEFAULT_SOURCES, column="text"):
-    """`{source: (texts, words)}`: the sizes the README and the recipe's log report."""
-    return {os.fspath(source): (len(texts), sum(len(text.split()) for text in texts))
-            for source in sources for texts in [read_texts(source, column)]}
+def describe_sources(texts_by_source):
+    """`{source: (texts, words)}` of `read_sources`' result: the sizes the README and the
+    recipe's metrics report."""
+    return {source: (len(texts), sum(len(text.split()) for text in texts))
+            for source, texts in texts_by_source.items()}

@@ -12,7 +12,8 @@ def test_files_of_every_format_and_repeats_dropped(tmp_path):
     texts = unlabeled.load_texts([tmp_path / "a.txt", tmp_path / "b.csv"], column="review")
     assert texts == ["first text", "second text", "third text"]
     assert unlabeled.load_texts([str(tmp_path / "c.jsonl")], column="review", max_texts=5) == ["fourth text"]
-    assert unlabeled.describe_sources([str(tmp_path / "a.txt")]) == {str(tmp_path / "a.txt"): (3, 6)}
+    by_source = unlabeled.read_sources([str(tmp_path / "a.txt")])
+    assert unlabeled.describe_sources(by_source) == {str(tmp_path / "a.txt"): (3, 6)}
 
 
 def test_builtin_sources_and_training_texts_only():

@@ -124,13 +124,12 @@ def general_distill(teacher, student, preprocessor, texts, *, losses="minilm", e
     >>> sorted(result["history"])  # doctest: +SKIP
     ['accuracy', 'agreement', 'loss', 'minilm_relation', 'val_accuracy', 'val_agreement', 'val_loss', ...]
     """
-    from tfdistill.distill.training import training_models
+    from tfdistill.distill.training import check_vocabularies, training_models
 
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}.")
     terms = general_losses(losses)
-    check_same_vocabulary(teacher, student)
-    preprocessor.check(student.bert_config, "the student")
+    check_vocabularies(teacher, student, preprocessor)
     train_split, validation_split = unlabeled_splits(list(texts), seed)
     policy = precision.resolve(mixed_precision)
     train_teacher, train_student = training_models(teacher, student, policy, precision.FLOAT32)

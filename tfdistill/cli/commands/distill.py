@@ -72,7 +72,8 @@ def distill_and_write(values, output_dir, resumable=True):
     backup_dir = prepare_resumable_run(values, output_dir, data)
     student = _initial_student(teacher, values, preprocessor, data)
     logging.info("Student %s; losses %s", student.bert_config, terms)
-    result = distill(teacher, student, preprocessor, data, losses=terms, epochs=values.epochs, intermediate_epochs=values.intermediate_epochs,
+    result = distill(teacher, student, preprocessor, data, losses=terms, epochs=values.epochs,
+                     intermediate_epochs=values.intermediate_epochs,
                      batch_size=values.batch_size, learning_rate=values.learning_rate, augment=values.augment,
                      seed=values.seed, backup_dir=backup_dir if resumable else None,
                      mixed_precision=values.mixed_precision, cache_teacher_outputs=values.cache_teacher_outputs,

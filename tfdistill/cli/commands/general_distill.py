@@ -55,7 +55,7 @@ list_flags_in_help(__name__, distill_flags, tensorboard_flags)
 def run(values):
     """Distils the general student the flags describe, writes it and returns the metrics."""
     from tfdistill.cli.resume import prepare_resumable_run
-    from tfdistill.data.unlabeled import describe_sources, load_texts
+    from tfdistill.data.unlabeled import describe_sources, merge_texts, read_sources
     from tfdistill.distill.general import general_distill
 
     start = time.perf_counter()
@@ -66,7 +66,8 @@ def run(values):
     log_dir = tensorboard_flags.log_dir(values, "general_distill")
     tensorboard_flags.check_log_dir(log_dir, output_dir)
     shape = distill_flags.student_shape_from_flags(values)
-    texts = load_texts(values.texts, values.text_column, values.max_texts)
+    texts_by_source = read_sources(values.texts, values.text_column)  # each source read once
+    texts = merge_texts(texts_by_source, values.max_texts)
     teacher = tfdistill.load_pretrained(teacher_path)
     preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(teacher_path),
                                                         values.max_length)
@@ -79,7 +80,7 @@ def run(values):
                              mixed_precision=values.mixed_precision, backup_dir=backup_dir,
                              callbacks=tensorboard_flags.tensorboard_callbacks(log_dir))
     metrics = {"teacher_path": teacher_path, "sources": {source: {"texts": n, "words": words} for source, (n, words)
-                                                         in describe_sources(values.texts, values.text_column).items()},
+                                                         in describe_sources(texts_by_source).items()},
                "texts": len(texts), "losses": list(GENERAL_LOSSES[values.losses]),
                "student_config": student.bert_config.get_config(), **result,
                "flags": {name: getattr(values, name) for name in ("max_length", "epochs", "batch_size",
@@ -97,7 +98,8 @@ def _general_student(teacher, shape, preprocessor, texts):
     from tfdistill.data.datasets import Split
     from tfdistill.distill.from_config import student_from_config
 
-    scoring = Split(texts[:shape.importance_examples], [-1] * min(len(texts), shape.importance_examples))
+    scored = texts[:shape.importance_examples]
+    scoring = Split(scored, [-1] * len(scored))
     return student_from_config(teacher, shape, preprocessor, scoring)
 
 
