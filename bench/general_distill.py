@@ -24,6 +24,7 @@ import sys
 
 import numpy as np
 from absl import app, flags
+from compact_common import split_files
 from tables import markdown_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,26 +57,6 @@ def _run(recipe, folder, *args):
         return json.load(f)
 
 
-def _split_files():
-    """`--train_file=...` flags of the task's split, written once as CSV files."""
-    import csv
-
-    import tfdistill
-
-    folder = os.path.join(FLAGS.runs_dir, f"split_{FLAGS.dataset}_{FLAGS.split_seed}")
-    data = tfdistill.datasets.load(FLAGS.dataset, seed=FLAGS.split_seed)
-    os.makedirs(folder, exist_ok=True)
-    for name, split in data.splits.items():
-        path = os.path.join(folder, f"{name}.csv")
-        if not os.path.exists(path):
-            with open(path + ".tmp", "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(["text", "label"])
-                writer.writerows((text, data.label_names[label]) for text, label in zip(split.texts, split.labels))
-            os.replace(path + ".tmp", path)
-    return [f"--{name}_file={os.path.join(folder, name + '.csv')}" for name in data.splits]
-
-
 def _shape_flags(shape):
     layers, width, heads, ffn = (int(part) for part in shape.split("x"))
     return [f"--student_layers={layers}", f"--student_hidden={width}", f"--student_heads={heads}",
@@ -105,7 +86,8 @@ def _starts(shape, general_dir):
 
 def main(argv):
     del argv
-    rows, general_costs, split_flags = [], {}, _split_files()
+    rows, general_costs = [], {}
+    split_flags = split_files(FLAGS.runs_dir, FLAGS.dataset, FLAGS.split_seed)
     for shape in FLAGS.shapes:
         general_dir = os.path.join(FLAGS.runs_dir, f"general_{shape}")
         general = _run("general_distill.py", general_dir, *_shape_flags(shape)[0], f"--epochs={FLAGS.general_epochs}",

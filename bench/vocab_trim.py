@@ -23,12 +23,11 @@ Example:
         --ranks=full,192,128,64
 """
 
-import gzip
 import os
 import tempfile
-import types
 
 from absl import app, flags
+from compact_common import accuracies, factorised, task_context, tflite_row, trimmed_student
 from run_folder import load_run
 from tables import markdown_table
 
@@ -48,62 +47,14 @@ COLUMNS = ("vocab", "rank", "energy", "mode", "keras_val", "keras_test", "agreem
            "gzip_mb")
 
 
-def trimmed_student(student, ctx, size):
-    """`(model, tokenizer)` with the vocabulary `size` names (`full` returns them unchanged)."""
-    from tfdistill.compress import trim_vocabulary, vocabulary_to_keep
-
-    if size == "full":
-        return student, ctx.tokenizer
-    split = ctx.data.train
-    keep = vocabulary_to_keep(ctx.tokenizer, split.texts, None if size == "used" else int(size),
-                              text_pairs=split.text_pairs, max_length=ctx.config.data.max_length)
-    return trim_vocabulary(student, ctx.tokenizer, keep)
-
-
-def accuracies(model, tokenizer, ctx):
-    from tfdistill.training import evaluation
-
-    return {short: evaluation.accuracy(model, tokenizer, getattr(ctx.data, split), ctx.config.data.max_length)
-            for short, split in (("val", "validation"), ("test", "test"))}
-
-
-def tflite_row(model, tokenizer, mode, ctx, folder):
-    from tfdistill import export
-
-    result = export.export_tflite(model, folder, mode, ctx.config.data.max_length, tokenizer, ctx.data.train,
-                                  ctx.data.validation, None, labels=ctx.data.label_names, force=True,
-                                  num_representative=ctx.config.export.num_representative)
-    evaluated = {short: export.evaluate_tflite(folder, tokenizer, getattr(ctx.data, split),
-                                               label_names=ctx.data.label_names).accuracy
-                 for short, split in (("val", "validation"), ("test", "test"))}
-    with open(os.path.join(folder, "model.tflite"), "rb") as f:
-        flatbuffer = f.read()
-    return {"agreement": result.card["validation"]["agreement"], "tflite_val": evaluated["val"],
-            "tflite_test": evaluated["test"], "tflite_mb": len(flatbuffer) / 1e6,
-            "gzip_mb": len(gzip.compress(flatbuffer)) / 1e6}
-
-
-def factorised(model, rank):
-    """`(model, energy kept)` with the word table at `rank` (`full`: unchanged)."""
-    from tfdistill.compress.embeddings import energy_kept, factorize_embeddings
-
-    if rank == "full":
-        return model, 1.0
-    table = model.get_layer("word_embeddings").get_weights()[0]
-    return factorize_embeddings(model, int(rank)), energy_kept(table, int(rank))
-
-
 def model_context():
     """`(context, classifier)`: a run's stage, or `--model` with `--dataset`'s split."""
     if FLAGS.run_dir:
         ctx = load_run(FLAGS.run_dir)
         return ctx, ctx.model(FLAGS.stage), f"{FLAGS.run_dir}/{FLAGS.stage} (seed {ctx.config.seed})"
     import tfdistill
-    from tfdistill.config import RunConfig
 
-    config = RunConfig().replace(**{"data.max_length": FLAGS.max_length, "seed": FLAGS.seed})
-    data = tfdistill.datasets.load(FLAGS.dataset, seed=FLAGS.seed)
-    ctx = types.SimpleNamespace(config=config, data=data, tokenizer=tfdistill.Tokenizer.from_pretrained(FLAGS.model))
+    ctx = task_context(FLAGS.model, FLAGS.dataset, FLAGS.seed, FLAGS.max_length)
     return ctx, tfdistill.load_pretrained(FLAGS.model), f"{FLAGS.model} on {FLAGS.dataset} (seed {FLAGS.seed})"
 
 

@@ -320,6 +320,8 @@ CASES = [
     Case("student_not_smaller_than_teacher", lambda env: student_config(CONFIG, 3),
         ValueError, r"A student of 3 layers x 16 is not smaller than the teacher \(2 x 16\)",
         r"choose fewer layers or a narrower width"),
+    Case("factorised_table_wider_than_the_student", lambda env: student_config(CONFIG, 1, embedding_size=17),
+        ValueError, r"embedding_size must be an int in \[1, 16\] \(the student's width\)", r"or None \(a full word table\)"),
     Case("intermediate_epochs_without_intermediate_terms", lambda env: _distill(
         env, losses=["logit_kd"], intermediate_epochs=1),
         ValueError, r"intermediate_epochs needs both intermediate terms", r"prediction terms .* in losses"),

@@ -558,6 +558,11 @@ def test_distill_script_refuses_a_folder_as_train_file(tiny_task, tmp_path):
     _assert_one_line_error(result, 2, "is a folder, not a data file (it holds train.csv)",
                            f"--train_file={tiny_task}/train.csv")
     assert os.listdir(tmp_path) == []
+    result = _script("recipes/distill.py", f"--teacher={tiny_task / 'model'}", "--max_length=16",
+                     f"--train_file={tiny_task / 'train.csv'}", "--student_layers=1", "--student_embedding_size=4096",
+                     f"--output_dir={out}")
+    _assert_one_line_error(result, 2, "embedding_size must be an int in [1, ", "or None (a full word table)")
+    assert os.listdir(tmp_path) == []
 
 
 def test_distill_script_exits_3_when_the_disk_fills_during_the_training_backup(tiny_task, tiny_disk):

@@ -176,6 +176,23 @@ def test_qat_student_from_compress_exports_and_round_trips_through_h5(model, tok
     assert _op_output_types(result.tflite_path, "MEAN") <= {"FLOAT32"}
 
 
+def test_a_factorised_trimmed_qat_student_exports_as_the_recipe_deploys_it(model, tokenizer, splits, tmp_path):
+    """The compact student the pipeline can ship: factorised word table (its projection an int8
+    FULLY_CONNECTED fed by the table's GATHER), trimmed vocabulary, QAT in the xnnpack scope."""
+    from tfdistill import compress
+
+    compact = compress.factorize_embeddings(model, model.bert_config.hidden_size // 2)
+    keep = compress.vocabulary_to_keep(tokenizer, splits["train"].texts)
+    compact, trimmed_tokenizer = compress.trim_vocabulary(compact, tokenizer, keep)
+    plan = compress.quantization_plan(compact)
+    assert plan["word_embeddings"] == "table" and plan["word_embeddings_projection"] == "int8"
+    qat = compress.quantize_student(compact)
+    compress.calibrate_ranges(qat, [trimmed_tokenizer(splits["train"].texts[:64], max_length=SEQ_LEN)], steps=1)
+    result = _export(qat, trimmed_tokenizer, splits, tmp_path / "qat", "qat", test_split=None)
+    assert result.card["validation"]["agreement"] == 1.0
+    assert result.card["xnnpack"]["xnnpack_partitions"] == 1
+
+
 def _op_output_types(path, name):
     return {kind for op, _, _, outputs in _ops(path) if op == name for kind in outputs}
 

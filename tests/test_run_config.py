@@ -26,7 +26,8 @@ DEMO = {
     "teacher": {"path": None, "base_model": None, "epochs": 2, "learning_rate": 5e-5, "batch_size": 32,
                 "min_steps": 600},
     "student": {"layers": 4, "hidden": None, "heads": 6, "intermediate": 384, "head_size": None,
-                "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform", "init": None},
+                "importance_examples": 512, "embedding_init": "auto", "layer_map": "uniform", "init": None,
+                "embedding_size": None},
     # Added with the retention ladder (the demo's student is its start).
     "ladder": {"target_retention": 0.98, "margin_standard_errors": 1.0, "students": ["2x4x256", "3x4x384", "4x6x384", "5x8x768"],
                "start": "4x6x384"},

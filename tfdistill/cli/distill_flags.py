@@ -16,6 +16,7 @@ STUDENT_FLAGS = {
     "importance_examples": "importance_examples",
     "embedding_init": "embedding_init",
     "layer_map": "layer_map",
+    "student_embedding_size": "embedding_size",
 }
 # flag -> (loss term config, default weight); each flag is the LossConfig field of that name.
 LOSS_FLAGS = {name: (term, getattr(LossConfig(), name)) for name, term in LossConfig.TERMS.items()}
@@ -58,6 +59,9 @@ def define_student_flags():
     flags.DEFINE_enum("embedding_init", student.embedding_init, list(EMBEDDING_INITS),
                       "Student embedding initialisation (auto: copy at the teacher's width, else PCA).")
     flags.DEFINE_string("layer_map", student.layer_map, "Student-to-teacher layer map: uniform, last, or '2,4,6'.")
+    flags.DEFINE_integer("student_embedding_size", student.embedding_size,
+                         "Rank of a factorised student word table (a vocab x rank table times a rank x width "
+                         "projection, from the SVD of its initial table), trained as such; default: a full table.")
 
 
 def flag_names(section, flag_fields):

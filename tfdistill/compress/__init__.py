@@ -57,7 +57,7 @@ _EXPORTS = {
     "fit_student": "tfdistill.compress.training",
     "vocabulary_to_keep": "tfdistill.compress.vocabulary",
     "trim_vocabulary": "tfdistill.compress.vocabulary",
-    "factorize_embeddings": "tfdistill.compress.embeddings",
+    "factorize_embeddings": "tfdistill.models.bert.factorize",
     "pruning_reached_target": "tfdistill.compress.training",
 }
 

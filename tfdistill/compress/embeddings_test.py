@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tfdistill import compress
-from tfdistill.compress.embeddings import energy_kept
+from tfdistill.models.bert.factorize import energy_kept
 from tfdistill.testing import run_model_saving_test
 from tfdistill.training.testing import tiny_classifier, tiny_task
 

@@ -137,6 +137,9 @@ class StudentConfig(Config):
             and attention losses, learns from: `uniform`, `last`, or `"2,4,6"`.
         init: a general-distilled student folder (`tfdistill general_distill`) to start from
             instead of building one from the teacher; its shape replaces the fields above.
+        embedding_size: the rank of a factorised word table (a `vocab x embedding_size` table
+            times a projection to the width, from the SVD of the initial table), trained as
+            such; None: a full table. At most the width.
     """
 
     SECTION = "student"
@@ -149,11 +152,14 @@ class StudentConfig(Config):
     embedding_init: str = "auto"
     layer_map: str = "uniform"
     init: str | None = None
+    embedding_size: int | None = None
 
     def validate(self):
         check(self.init != "", self.dotted("init"), "''", "must name a folder (or be null: build from the teacher).")
+        check(not (self.init and self.embedding_size), self.dotted("embedding_size"), self.embedding_size,
+              "does not apply to a student.init folder, which has its own word table; set one of the two.")
         _at_least(self, "layers", 1)
-        for name in ("hidden", "heads", "intermediate", "head_size"):
+        for name in ("hidden", "heads", "intermediate", "head_size", "embedding_size"):
             _at_least(self, name, 1, optional=True)
         _at_least(self, "importance_examples", 1)
         _one_of(self, "embedding_init", EMBEDDING_INITS)

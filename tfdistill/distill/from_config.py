@@ -26,7 +26,7 @@ def student_bert_config(teacher_config, student):
     from tfdistill.distill.student import student_config
 
     return student_config(teacher_config, student.layers, student.hidden, student.heads, student.intermediate,
-                          student.head_size)
+                          student.head_size, student.embedding_size)
 
 
 def student_from_config(teacher, student, preprocessor, train_split):
@@ -60,4 +60,4 @@ def student_from_config(teacher, student, preprocessor, train_split):
     return student_from_teacher(teacher, student.layers, hidden_size=student.hidden, num_heads=student.heads,
                                 intermediate_size=student.intermediate, head_size=student.head_size,
                                 embedding_init=student.embedding_init, layer_map=student.layer_map,
-                                importance_data=data)
+                                importance_data=data, embedding_size=student.embedding_size)

@@ -6,6 +6,7 @@ from tfdistill.distill import importance
 from tfdistill.distill.layer_map import resolve_layer_map
 from tfdistill.models.bert.bert_config import BertConfig
 from tfdistill.models.bert.bert_model import build_bert, layer_prefix
+from tfdistill.models.bert.factorize import factorize_embeddings
 
 EMBEDDING_INITS = ("auto", "copy", "pca", "random")
 _EMBEDDING_TABLES = ("word_embeddings", "position_embeddings", "token_type_embeddings")
@@ -15,7 +16,7 @@ _BLOCK_LAYERS = ("query", "key", "value", "attention_output", "attention_layer_n
 
 def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, intermediate_size=None,
                          head_size=None, embedding_init="auto", layer_map="uniform", importance_data=None,
-                         name="student"):
+                         embedding_size=None, name="student"):
     """Builds a student BERT shaped after a teacher and initialised from it.
 
     - Same width as the teacher: embeddings, pooler and classifier are copied, and student
@@ -29,6 +30,10 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
     - Narrower: the blocks start fresh; the embedding tables start as the teacher's projected
       onto the top principal directions of its word embeddings (`embedding_init="pca"`):
       a low-rank projection keeps the most variance a `hidden_size`-wide table can hold.
+    - `embedding_size`: the word table, so initialised, is then factorised (ALBERT's
+      `vocab x embedding_size` table times an `embedding_size x hidden_size` projection) by its
+      truncated SVD (`tfdistill.compress.factorize_embeddings`), and the student trains with
+      the factorised table: on a 384-wide student, rank 128 cuts the word table to a third.
 
     Args:
         teacher: a tfdistill `BertModel` (weights are copied) or a `BertConfig` (shape only).
@@ -43,6 +48,8 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
         layer_map: which teacher block seeds each student block (see `resolve_layer_map`).
         importance_data: optional dict of int arrays `input_ids`, `attention_mask` (and
             `token_type_ids`), a few hundred training examples to score heads and units on.
+        embedding_size: optional int in [1, the student's width], the rank of a factorised
+            word table (None: a full `vocab x hidden_size` table).
         name: str, the model name.
 
     Returns:
@@ -59,18 +66,39 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
     >>> [(m.bert_config.hidden_size, m.bert_config.num_heads, m.bert_config.intermediate_size)
     ...  for m in (student, pruned, narrow)]
     [(32, 4, 64), (32, 2, 32), (16, 4, 64)]
+    >>> compact = student_from_teacher(teacher, num_layers=2, embedding_size=8)
+    >>> compact.get_layer("word_embeddings").output_dim, compact.get_layer("word_embeddings_projection").kernel.shape
+    (8, TensorShape([8, 32]))
     """
     teacher_config = teacher if isinstance(teacher, BertConfig) else teacher.bert_config
-    config = student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size, head_size)
+    config = student_config(teacher_config, num_layers, hidden_size, num_heads, intermediate_size, head_size,
+                            embedding_size)
+    if teacher_config.embedding_size:
+        raise ValueError(f"The teacher's word table is factorised (embedding_size={teacher_config.embedding_size}); "
+                         "student_from_teacher initialises from a full table. Pass the student's own "
+                         "embedding_size instead.")
     if embedding_init not in EMBEDDING_INITS:
         raise ValueError(f"embedding_init must be one of {EMBEDDING_INITS}, got {embedding_init!r}.")
     same_width = config.hidden_size == teacher_config.hidden_size
     if embedding_init == "copy" and not same_width:
         raise ValueError(f"embedding_init='copy' needs the teacher's width {teacher_config.hidden_size}; the "
                          f"student is {config.hidden_size} wide. Use 'pca' or 'random'.")
-    student = build_bert(config, name=name)
-    if isinstance(teacher, BertConfig) or embedding_init == "random":
-        return student
+    student = build_bert(config.replace(embedding_size=None), name=name)
+    if not (isinstance(teacher, BertConfig) or embedding_init == "random"):
+        _initialise_from_teacher(teacher, student, same_width, layer_map, importance_data)
+    return student if embedding_size is None else factorize_embeddings(student, embedding_size)
+
+
+def check_embedding_size(embedding_size, hidden_size):
+    """Refuses a factorised word table's rank outside [1, the width] (None: no factorisation)."""
+    if embedding_size is not None and (isinstance(embedding_size, bool) or not isinstance(embedding_size, int)
+                                       or not 1 <= embedding_size <= hidden_size):
+        raise ValueError(f"embedding_size must be an int in [1, {hidden_size}] (the student's width) or None "
+                         f"(a full word table), got {embedding_size!r}.")
+
+
+def _initialise_from_teacher(teacher, student, same_width, layer_map, importance_data):
+    config, teacher_config = student.bert_config, teacher.bert_config
     if same_width:
         _copy_layers(teacher, student, _EMBEDDING_TABLES + ("embeddings_layer_norm", "pooler"))
         if config.num_labels:
@@ -79,14 +107,14 @@ def student_from_teacher(teacher, num_layers, hidden_size=None, num_heads=None, 
             _copy_blocks(teacher, student, layer_map, importance_data)
     else:
         _pca_embeddings(teacher, student, config.hidden_size)
-    return student
 
 
 def student_config(teacher_config, num_layers, hidden_size=None, num_heads=None, intermediate_size=None,
-                   head_size=None):
+                   head_size=None, embedding_size=None):
     """Returns the `BertConfig` `student_from_teacher` builds (defaults as documented there),
     without building anything: recipes use it to check flags before training."""
     hidden_size = hidden_size or teacher_config.hidden_size
+    check_embedding_size(embedding_size, hidden_size)
     if hidden_size > teacher_config.hidden_size or num_layers > teacher_config.num_layers:
         raise ValueError(
             f"A student of {num_layers} layers x {hidden_size} is not smaller than the teacher "
@@ -102,7 +130,8 @@ def student_config(teacher_config, num_layers, hidden_size=None, num_heads=None,
     if intermediate_size is None:
         intermediate_size = teacher_config.intermediate_size if same else 4 * hidden_size
     return teacher_config.replace(num_layers=num_layers, hidden_size=hidden_size, num_heads=num_heads,
-                                  intermediate_size=intermediate_size, attention_head_size=head_size)
+                                  intermediate_size=intermediate_size, attention_head_size=head_size,
+                                  embedding_size=embedding_size)
 
 
 def _blocks_fit_inside(config, teacher_config):

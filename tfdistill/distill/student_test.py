@@ -76,6 +76,21 @@ def test_narrow_student_gets_pca_embeddings(teacher):
     assert student(tiny_batch(2)[0])["logits"].shape == (2, 2)
 
 
+def test_factorised_student_starts_from_the_svd_of_its_initial_table(teacher):
+    full = student_from_teacher(teacher, num_layers=2)
+    same = student_from_teacher(teacher, num_layers=2, embedding_size=32)  # full rank: the same function
+    features, _ = tiny_batch()
+    np.testing.assert_allclose(same(features)["logits"], full(features)["logits"], atol=1e-5)
+    narrow = student_from_teacher(teacher, num_layers=2, hidden_size=16, embedding_size=4)
+    assert narrow.bert_config.embedding_size == 4 and narrow.get_layer("word_embeddings").output_dim == 4
+    product = narrow.get_layer("word_embeddings").get_weights()[0] @ \
+        narrow.get_layer("word_embeddings_projection").get_weights()[0]
+    pca = student_from_teacher(teacher, num_layers=2, hidden_size=16).get_layer("word_embeddings").get_weights()[0]
+    assert np.linalg.matrix_rank(product) == 4 and np.sum((product - pca) ** 2) < np.sum(pca ** 2)
+    with pytest.raises(ValueError, match="teacher's word table is factorised"):
+        student_from_teacher(same, num_layers=1)
+
+
 def test_config_only_teacher_and_random_init(teacher):
     student = student_from_teacher(TEACHER_CONFIG, num_layers=1, hidden_size=16, num_heads=2)
     assert student.bert_config.intermediate_size == 64
@@ -90,6 +105,8 @@ def test_config_only_teacher_and_random_init(teacher):
     (dict(num_layers=2, hidden_size=16, embedding_init="copy"), "needs the teacher's width"),
     (dict(num_layers=2, embedding_init="glove"), "embedding_init must be one of"),
     (dict(num_layers=2, hidden_size=16, num_heads=3), "not divisible by num_heads=3"),
+    (dict(num_layers=2, hidden_size=16, embedding_size=17), r"embedding_size must be an int in \[1, 16\]"),
+    (dict(num_layers=2, embedding_size=0), "embedding_size must be an int"),
 ])
 def test_invalid_students_are_refused(teacher, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -51,6 +51,7 @@ def run(values):
 def distill_and_write(values, output_dir, resumable=True):
     """Distils the student the flags describe and writes it to `output_dir`; returns the metrics."""
     from tfdistill.data.pipeline import check_max_length
+    from tfdistill.distill.from_config import student_bert_config
     from tfdistill.distill.training import distill
     from tfdistill.training.classifier import load_classifier_and_data
     from tfdistill.training.outputs import write_model_folder
@@ -60,9 +61,12 @@ def distill_and_write(values, output_dir, resumable=True):
     log_dir = tensorboard_flags.log_dir(values, "distill")
     tensorboard_flags.check_log_dir(log_dir, output_dir)
     terms = distill_flags.losses_from_flags(values)
-    check_max_length(values.max_length, tfdistill.load_config(values.teacher).max_position_embeddings)
+    teacher_config = tfdistill.load_config(values.teacher)
+    check_max_length(values.max_length, teacher_config.max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
     data_flags.check_split_of(values.teacher, data, values.seed, data_flags.carves_split(values), "teacher")
+    if not values.student_init:  # a shape the teacher cannot give fails before any folder is written
+        student_bert_config(teacher_config, distill_flags.student_shape_from_flags(values))
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
     # The data follows the teacher's id2label (mapped by name), so the student's labels.txt
     # and config.json (inherited from the teacher) agree.

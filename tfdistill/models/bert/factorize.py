@@ -4,11 +4,15 @@ original (the best approximation of that rank in the Frobenius norm).
 
 The word table is most of a small student's file (a 4-block MiniLM student: 81% of its int8
 `.tflite`), and a table learnt by a BERT has a fast-decaying spectrum; at rank 128 a 30,522 x 384
-table becomes 3.9M + 49K numbers instead of 11.7M. `bench/compact_embeddings.py` measures what it
-costs in accuracy, alone and with vocabulary trimming.
+table becomes 3.9M + 49K numbers instead of 11.7M. Made after training, the approximation costs
+accuracy (`bench/vocab_trim.py --ranks`); a student built factorised
+(`tfdistill.distill.student_from_teacher(..., embedding_size=...)`) learns with it instead
+(`bench/student_sweep.py`).
 """
 
 import numpy as np
+
+from tfdistill.models.bert.bert_model import build_bert
 
 WORD_EMBEDDINGS = "word_embeddings"
 PROJECTION = "word_embeddings_projection"
@@ -40,8 +44,6 @@ def factorize_embeddings(model, rank):
     >>> bool(np.allclose(full(features)["logits"], student(features)["logits"], atol=1e-5))
     True
     """
-    import tfdistill
-
     config = getattr(model, "bert_config", None)
     wrapped = [layer.name for layer in model.layers if type(layer).__name__ in _TFMOT_WRAPPERS]
     if config is None or wrapped:
@@ -54,7 +56,7 @@ def factorize_embeddings(model, rank):
     if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or not 1 <= rank <= config.hidden_size:
         raise ValueError(f"rank must be an int in [1, {config.hidden_size}] (the model's width), got {rank!r}.")
     table, projection = low_rank_factors(model.get_layer(WORD_EMBEDDINGS).get_weights()[0], int(rank))
-    factorised = tfdistill.build_bert(config.replace(embedding_size=int(rank)), name=model.name)
+    factorised = build_bert(config.replace(embedding_size=int(rank)), name=model.name)
     for layer in model.layers:
         if layer.weights and layer.name != WORD_EMBEDDINGS:
             factorised.get_layer(layer.name).set_weights(layer.get_weights())
