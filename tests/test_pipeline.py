@@ -62,7 +62,8 @@ def _flags(inputs, out):
 
 def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
     out = tmp_path / "run"
-    flags = [*_flags(inputs, out), "--epochs=2"]
+    # A factorised word table (rank 8 of 16) goes through every stage: pruning, QAT, both vocabularies.
+    flags = [*_flags(inputs, out), "--epochs=2", "--student_embedding_size=8"]
     # SIGKILLed in the distill stage's second epoch (3 steps, so it may just have finished): the
     # same command skips the teacher stage (its manifest matches) and resumes distillation from
     # the stage's backup instead of redoing epoch 1.
@@ -127,7 +128,8 @@ def test_pipeline_runs_every_stage_reports_and_resumes(inputs, tmp_path):
     from tfdistill.config import RunConfig
 
     saved = RunConfig.load(str(out / "run.json"))
-    assert (saved.student.hidden, saved.distill.epochs, saved.teacher.path) == (16, 2, str(inputs / "teacher"))
+    assert (saved.student.hidden, saved.student.embedding_size, saved.distill.epochs, saved.teacher.path) == (
+        16, 8, 2, str(inputs / "teacher"))
     assert json.load(open(out / "report.json"))["config"] == saved.to_dict()  # the last run's (no TensorBoard)
     rerun = _pipeline(f"--config={out / 'run.json'}", f"--output_dir={out}", "--benchmark_runs=6")
     assert rerun.returncode == 0, rerun.stderr[-3000:]

@@ -178,9 +178,10 @@ def prune_student(model, config, used_token_ids=None):
     params = {
         "attention": _kernel_params(config),
         "ffn": _kernel_params(config),
-        # Row blocks: a block's mean |w| ranks it.
+        # Row blocks: a block's mean |w| ranks it. A factorised table's rows are embedding_size wide.
         "embedding": {"pruning_schedule": config.make_schedule(),
-                      "block_size": (1, row_block_width(bert_config.hidden_size)), "block_pooling_type": "AVG"},
+                      "block_size": (1, row_block_width(bert_config.embedding_size or bert_config.hidden_size)),
+                      "block_pooling_type": "AVG"},
     }
 
     def wrap(layer):
