@@ -7,7 +7,8 @@ feed-forward units, as the pipeline's ladder rungs), then any of:
 - `/eRANK`: a factorised word table of that rank (`--student_embedding_size`), trained as such;
 - `+inter`: the intermediate terms too (hidden-state and embedding MSE, head-averaged attention
   KL, weight 1 each; the pipeline's default is logit KD + hard labels);
-- `+aug`: one embedding-neighbour augmented copy of each training example.
+- `+aug`: one embedding-neighbour augmented copy of each training example;
+- `@EPOCHS`: that many distillation epochs instead of `--epochs`.
 
 Each (variant, seed) is one `recipes/distill.py` subprocess writing its own folder (a finished
 one is read, not run again), on the teacher's split (`--split_seed`) written once to CSV files:
@@ -43,9 +44,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string("teacher", None, "Fine-tuned task teacher folder (recipes/finetune_teacher.py).")
 flags.DEFINE_string("runs_dir", None, "Folder of every run of the sweep.")
 flags.DEFINE_list("variants", ["3x4x384", "3x4x384/e128", "3x4x384/e128+inter"],
-                  "LAYERSxHEADSxFFN[/eRANK][+inter][+aug] (see the module docstring).")
+                  "LAYERSxHEADSxFFN[/eRANK][+inter][+aug][@EPOCHS] (see the module docstring).")
 flags.DEFINE_list("seeds", ["0", "1"], "Distillation seeds.")
-flags.DEFINE_integer("epochs", 2, "Distillation epochs (the pipeline's default).")
+flags.DEFINE_integer("epochs", 2, "Distillation epochs of the variants without @EPOCHS (the pipeline's default).")
 flags.DEFINE_string("dataset", "rotten_tomatoes", "Task dataset (built-in name).")
 flags.DEFINE_integer("split_seed", 0, "The seed of the split the teacher was fine-tuned on.")
 flags.DEFINE_integer("max_length", 64, "Tokenized length, also the exported sequence length.")
@@ -56,7 +57,7 @@ flags.DEFINE_integer("rounds", 3, "Interleaved timing rounds.")
 flags.mark_flags_as_required(["teacher", "runs_dir"])
 FLAGS = flags.FLAGS
 
-VARIANT = re.compile(r"^(\d+)x(\d+)x(\d+)(?:/e(\d+))?((?:\+(?:inter|aug))*)$")
+VARIANT = re.compile(r"^(\d+)x(\d+)x(\d+)(?:/e(\d+))?((?:\+(?:inter|aug))*)(?:@(\d+))?$")
 INTERMEDIATE_FLAGS = ["--hidden_weight=1", "--embedding_weight=1", "--attention_weight=1", "--head_average"]
 COLUMNS = ("variant", "seed", "keras_val", "keras_test", "tflite_val", "tflite_test", "val_retention",
            "test_retention", "tflite_mb", "gzip_mb", "speedup", "train_min")
@@ -68,25 +69,29 @@ def variant_flags(variant):
     Example:
     >>> variant_flags("3x4x384/e128+inter")[:4]
     ['--student_layers=3', '--student_heads=4', '--student_intermediate=384', '--student_embedding_size=128']
+    >>> variant_flags("2x4x256+aug@4")[-2:]
+    ['--augment=1', '--epochs=4']
     """
     match = VARIANT.match(variant)
     if not match:
-        raise app.UsageError(f"--variants: {variant!r} is not LAYERSxHEADSxFFN[/eRANK][+inter][+aug], e.g. "
-                             "3x4x384/e128+inter.")
-    layers, heads, ffn, rank, extras = match.groups()
+        raise app.UsageError(f"--variants: {variant!r} is not LAYERSxHEADSxFFN[/eRANK][+inter][+aug][@EPOCHS], "
+                             "e.g. 3x4x384/e128+inter@4.")
+    layers, heads, ffn, rank, extras, epochs = match.groups()
     result = [f"--student_layers={layers}", f"--student_heads={heads}", f"--student_intermediate={ffn}"]
     result += [f"--student_embedding_size={rank}"] if rank else []
     result += INTERMEDIATE_FLAGS if "+inter" in extras else []
-    return result + (["--augment=1"] if "+aug" in extras else [])
+    result += ["--augment=1"] if "+aug" in extras else []
+    return result + [f"--epochs={epochs or FLAGS.epochs}"]
 
 
 def distill_run(variant, seed, split_flags):
     """The run's folder, distilled now unless it finished earlier."""
-    folder = os.path.join(FLAGS.runs_dir, f"{variant.replace('/', '_').replace('+', '_')}_s{seed}")
+    name = variant if "@" in variant else f"{variant}@{FLAGS.epochs}"
+    folder = os.path.join(FLAGS.runs_dir, re.sub(r"[/+@]", "_", name) + f"_s{seed}")
     if not os.path.exists(os.path.join(folder, "metrics.json")):
         command = [sys.executable, os.path.join(ROOT, "recipes", "distill.py"), f"--output_dir={folder}",
-                   f"--teacher={FLAGS.teacher}", f"--max_length={FLAGS.max_length}", f"--epochs={FLAGS.epochs}",
-                   f"--seed={seed}", *split_flags, *variant_flags(variant)]
+                   f"--teacher={FLAGS.teacher}", f"--max_length={FLAGS.max_length}", f"--seed={seed}",
+                   *split_flags, *variant_flags(variant)]
         print("$ " + " ".join(command), flush=True)
         subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
                        stdout=subprocess.DEVNULL)
@@ -121,7 +126,8 @@ def teacher_package(ctx):
     package = os.path.join(FLAGS.runs_dir, "teacher_float32")
     if not os.path.exists(os.path.join(package, "model.tflite")):
         tfdistill.export.export_tflite(tfdistill.load_pretrained(FLAGS.teacher), package, "float32", FLAGS.max_length,
-                                       ctx.tokenizer, labels=ctx.data.label_names)
+                                       ctx.tokenizer, ctx.data.train, ctx.data.validation, None,
+                                       labels=ctx.data.label_names)
     return package
 
 
