@@ -65,13 +65,13 @@ def distill_and_write(values, output_dir, resumable=True):
     check_max_length(values.max_length, teacher_config.max_position_embeddings)
     data = data_flags.load_data_from_flags(values)
     data_flags.check_split_of(values.teacher, data, values.seed, data_flags.carves_split(values), "teacher")
-    if not values.student_init:  # a shape the teacher cannot give fails before any folder is written
-        student_bert_config(teacher_config, distill_flags.student_shape_from_flags(values))
     tokenizer = tfdistill.Tokenizer.from_pretrained(values.teacher)
     # The data follows the teacher's id2label (mapped by name), so the student's labels.txt
     # and config.json (inherited from the teacher) agree.
     teacher, data = load_classifier_and_data(values.teacher, data, role="teacher",
                                              fix="fine-tune it first with `tfdistill finetune`.")
+    if not values.student_init:  # a shape the teacher cannot give fails before any folder is written
+        student_bert_config(teacher_config, distill_flags.student_shape_from_flags(values))
     preprocessor = tfdistill.TextClassifierPreprocessor(tokenizer, values.max_length, data.label_names)
     backup_dir = prepare_resumable_run(values, output_dir, data)
     student = _initial_student(teacher, values, preprocessor, data)
