@@ -1,5 +1,6 @@
 """What the benches of compact students share: a classifier trimmed to a vocabulary, factorised at
-a rank, its accuracy in Keras and as an exported `.tflite` (size, gzip size, LiteRT accuracy).
+a rank, its accuracy in Keras and as an exported `.tflite` (size, gzip size, LiteRT accuracy), and
+the teacher's split written to files for recipe runs with other seeds (`split_files`).
 
 Each function takes a context with `config` (a `RunConfig`: `data.max_length`,
 `export.num_representative`), `data` (the task's `Dataset`) and `tokenizer` (the full one).
