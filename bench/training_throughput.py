@@ -10,8 +10,10 @@ them, max_length 64, the shipped MiniLM teacher with a fresh 2-class head):
   schedule, 50%);
 - `qat`: the Distiller step on its QAT copy (`quantize_student(preserve_sparsity=True)`).
 
-Levers (see `tfdistill.training.precision`, `tfdistill.distill.teacher_cache`): `bf16` (mixed
-bfloat16 models), `cache` (teacher logits computed once, fed with the batches), `xla`
+Levers (see `tfdistill.training.precision`, `tfdistill.distill.teacher_cache`,
+`tfdistill.training.optimization`): `bf16` (mixed bfloat16 models), `cache` (teacher logits
+computed once, fed with the batches), `lazy` (`LazyAdamW`: embedding tables updated only in the
+rows a batch reads, dense updates fused; without it, Keras' AdamW), `xla`
 (`jit_compile=True`, `--xla`), `inter1` (one inter-op thread: a worker of its own).
 
 Every configuration runs in a worker process: the old code (`--old_code`, a checkout run with
@@ -59,13 +61,16 @@ INTERMEDIATE_LOSSES = PIPELINE_LOSSES + [{"loss": "hidden_mse"},
 STUDENT = {"num_layers": 4, "num_heads": 6, "intermediate_size": 384}
 # (step type, variant) -> levers on. "off" is every lever off in the new code.
 NEW_VARIANTS = {
-    "teacher": {"off": (), "bf16": ("bf16",)},
-    "distill": {"off": (), "bf16": ("bf16",), "cache": ("cache",), "bf16+cache": ("bf16", "cache")},
-    "intermediate": {"off": (), "bf16": ("bf16",)},
-    "prune": {"off": (), "bf16 teacher": ("bf16",), "cache": ("bf16", "cache")},
-    "qat": {"off": (), "bf16 teacher": ("bf16",), "cache": ("bf16", "cache")},
+    "teacher": {"off": (), "bf16": ("bf16",), "bf16+lazy": ("bf16", "lazy")},
+    "distill": {"off": (), "cache": ("cache",), "cache+lazy": ("cache", "lazy"), "bf16+cache": ("bf16", "cache"),
+                "bf16+cache+lazy": ("bf16", "cache", "lazy")},
+    "intermediate": {"off": (), "bf16": ("bf16",), "bf16+lazy": ("bf16", "lazy")},
+    "prune": {"off": (), "cache": ("bf16", "cache"), "cache+lazy": ("bf16", "cache", "lazy")},
+    "qat": {"off": (), "cache": ("bf16", "cache"), "cache+lazy": ("bf16", "cache", "lazy")},
 }
-DEFAULTS = {"teacher": "bf16", "distill": "bf16+cache", "intermediate": "bf16", "prune": "cache", "qat": "cache"}
+# The new code's defaults (the distilled student trains in float32 unless asked).
+DEFAULTS = {"teacher": "bf16+lazy", "distill": "cache+lazy", "intermediate": "bf16+lazy", "prune": "cache+lazy",
+            "qat": "cache+lazy"}
 
 
 # ---------------------------------------------------------------- batches (no TensorFlow)
@@ -200,23 +205,25 @@ def _models(new):
     return models
 
 
-def _compile_variant(step_type, levers, models, batches, logits, jit):
+def _compile_variant(step_type, levers, models, batches, logits, jit, new):
     import tf_keras as keras
     from tfdistill.distill import Distiller
     from tfdistill.models.bert.bert_model import logits_model
     from tfdistill.training import optimization
 
     bf16 = "bf16" in levers
+    # The old code's `adamw` has no `lazy` (it is Keras' AdamW); the new code's "off" asks for that.
+    optimizer_options = {"lazy": "lazy" in levers} if new else {}
     if step_type == "teacher":
         model = logits_model(models["finetune_bf16" if bf16 else "finetune"])
-        model.compile(optimizer=optimization.adamw(5e-5, 1000),
+        model.compile(optimizer=optimization.adamw(5e-5, 1000, **optimizer_options),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
                       jit_compile=jit)
         return Variant(model, batches)
     student = {"prune": "prune", "qat": "qat"}.get(step_type, "student_bf16" if bf16 else "student")
     losses = INTERMEDIATE_LOSSES if step_type == "intermediate" else PIPELINE_LOSSES
     model = Distiller(student=models[student], teacher=models["teacher_bf16" if bf16 else "teacher"], losses=losses)
-    model.compile(optimizer=optimization.adamw(2e-4, 1000), jit_compile=jit)
+    model.compile(optimizer=optimization.adamw(2e-4, 1000, **optimizer_options), jit_compile=jit)
     callbacks = []
     if step_type == "prune":
         from tfdistill import compress
@@ -264,7 +271,7 @@ def training_worker(new):
     logits = [models["teacher"](f, training=False)["logits"].numpy() for f, _ in batches]
     variants = {}
     for step_type, name, levers in _variant_plan(new):
-        variants[f"{step_type}/{name}"] = _compile_variant(step_type, levers, models, batches, logits, "xla" in levers)
+        variants[f"{step_type}/{name}"] = _compile_variant(step_type, levers, models, batches, logits, "xla" in levers, new)
         variants[f"{step_type}/{name}"].run(len(batches))  # trace and warm up every shape
     cache_pass = CachePass(models) if new and not FLAGS.inter_op else None
     print(json.dumps({"ready": True, "setup_seconds": time.perf_counter() - start, "flops": _flops(models, batches),

@@ -8,7 +8,7 @@ import os
 
 from absl import flags
 
-from tfdistill.cli import data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli import data_flags, distribution_flags, optimizer_flags, tensorboard_flags
 from tfdistill.cli.output_dir import define_overwrite_flag
 from tfdistill.training.classifier import load_classifier
 
@@ -31,6 +31,7 @@ def define_compress_flags(default_epochs, default_learning_rate):
     flags.DEFINE_float("learning_rate", default_learning_rate, "AdamW peak learning rate.")
     flags.DEFINE_float("temperature", 2.0, "Soft-target temperature of the logit_kd term.")
     flags.DEFINE_float("hard_weight", 0.5, "Weight of the hard-label term next to logit_kd (1.0).")
+    optimizer_flags.define_optimizer_flags()
     distribution_flags.define_distribution_flags()
     tensorboard_flags.define_tensorboard_flag()
     flags.DEFINE_string("output_dir", None, "Folder for the compressed student and metrics.json.")

@@ -147,12 +147,14 @@ def start_run_folder(values, config, output_dir):
 
 
 def set_training_speed(config):
-    """Makes `mixed_precision` and `cache_teacher_outputs` the defaults of every stage's training."""
+    """Makes `mixed_precision`, `cache_teacher_outputs` and `lazy_adam` the defaults of every stage's
+    training."""
     from tfdistill.distill import teacher_cache
-    from tfdistill.training import precision
+    from tfdistill.training import optimization, precision
 
     precision.set_default_mode(config.mixed_precision)
     teacher_cache.set_default_enabled(config.cache_teacher_outputs)
+    optimization.set_default_lazy_adam(config.lazy_adam)
 
 
 def check_student_shape(config, teacher_config):

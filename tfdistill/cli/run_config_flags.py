@@ -52,6 +52,7 @@ FLAG_FIELDS = {
     "skip": "skip",
     "mixed_precision": "mixed_precision",
     "cache_teacher_outputs": "cache_teacher_outputs",
+    "lazy_adam": "lazy_adam",
     "tensorboard_dir": "tensorboard_dir",
 }
 # Fields holding file or folder paths: recorded absolute, so a saved run.json works from anywhere.
@@ -120,6 +121,9 @@ def define_run_config_flags():
     flags.DEFINE_bool("cache_teacher_outputs", demo.cache_teacher_outputs, "When every loss term reads only the "
                       "teacher's logits, compute them once per split (shared by the distill, prune and qat stages) "
                       "instead of a teacher forward pass per step (same batches, same order).")
+    flags.DEFINE_bool("lazy_adam", demo.lazy_adam, "Train every stage with LazyAdamW: AdamW that updates an "
+                      "embedding table only in the rows each batch reads (TensorFlow Addons' LazyAdam), with fused "
+                      "dense updates; faster steps. --nolazy_adam: Keras' AdamW.")
     flags.DEFINE_string("tensorboard_dir", demo.tensorboard_dir, "TensorBoard logs of the training stages, in "
                         "<dir>/teacher, <dir>/distill, <dir>/prune (with its pruning summaries) and <dir>/qat "
                         "(not inside a stage folder). Changing it redoes no stage.")

@@ -12,7 +12,7 @@ from tfdistill.utils import atomic
 # every stage before it. `cache_teacher_outputs` is in none: it changes how fast, not what; nor is
 # `tensorboard_dir`: it changes where the logs go. (The distribution strategy is no config field.)
 STAGE_SECTIONS = {
-    "teacher": ("data", "teacher", "seed", "mixed_precision"),
+    "teacher": ("data", "teacher", "seed", "mixed_precision", "lazy_adam"),
     "distill": ("student", "ladder", "losses", "distill"),
     "prune": ("prune",),
     "qat": ("qat",),

@@ -27,7 +27,7 @@ def list_flags_in_help(*modules):
 
 
 # The training settings a command records in metrics.json (its model card lists them).
-TRAINING_SETTINGS = ("max_length", "epochs", "batch_size", "learning_rate", "seed")
+TRAINING_SETTINGS = ("max_length", "epochs", "batch_size", "learning_rate", "seed", "lazy_adam")
 
 
 def training_settings(values, *extra):

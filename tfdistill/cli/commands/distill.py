@@ -14,7 +14,7 @@ import time
 from absl import flags, logging
 
 import tfdistill
-from tfdistill.cli import data_flags, distill_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli import data_flags, distill_flags, distribution_flags, optimizer_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.resume import prepare_resumable_run
@@ -33,18 +33,20 @@ flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
                   "The saved model is float32 either way.")
 flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, compute "
                   "them once per split instead of a teacher forward pass per step (same batches, same order).")
+optimizer_flags.define_optimizer_flags()
 distribution_flags.define_distribution_flags()
 tensorboard_flags.define_tensorboard_flag()
 flags.DEFINE_string("output_dir", None, "Folder for the student and metrics.json.")
 define_overwrite_flag()
 flags.mark_flags_as_required(["teacher", "output_dir"])
 FLAGS = flags.FLAGS
-list_flags_in_help(__name__, data_flags, distill_flags, distribution_flags, tensorboard_flags)
+list_flags_in_help(__name__, data_flags, distill_flags, distribution_flags, optimizer_flags, tensorboard_flags)
 
 
 def run(values):
     """Distils, evaluates and writes the student under `--distribution_strategy`; returns the
     metrics dict."""
+    optimizer_flags.apply_optimizer_flags(values)
     return distribution_flags.run_distributed(values, distill_and_write)
 
 

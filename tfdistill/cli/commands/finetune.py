@@ -14,7 +14,7 @@ import time
 from absl import flags, logging
 
 import tfdistill
-from tfdistill.cli import data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli import data_flags, distribution_flags, optimizer_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag, input_paths
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
@@ -31,18 +31,20 @@ flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
                   "auto: mixed bfloat16 where the CPU has bfloat16 units (AVX512_BF16, AMX), else float32; "
                   "the saved model is float32 either way.")
+optimizer_flags.define_optimizer_flags()
 distribution_flags.define_distribution_flags()
 tensorboard_flags.define_tensorboard_flag()
 flags.DEFINE_string("output_dir", None, "Folder for the fine-tuned teacher and metrics.json.")
 define_overwrite_flag()
 flags.mark_flag_as_required("output_dir")
 FLAGS = flags.FLAGS
-list_flags_in_help(__name__, data_flags, distribution_flags, tensorboard_flags)
+list_flags_in_help(__name__, data_flags, distribution_flags, optimizer_flags, tensorboard_flags)
 
 
 def run(values):
     """Fine-tunes, evaluates and writes the teacher under `--distribution_strategy`; returns the
     metrics dict it wrote."""
+    optimizer_flags.apply_optimizer_flags(values)
     return distribution_flags.run_distributed(values, fine_tune_and_write)
 
 

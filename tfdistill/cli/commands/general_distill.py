@@ -18,7 +18,7 @@ import time
 from absl import flags, logging
 
 import tfdistill
-from tfdistill.cli import distill_flags, tensorboard_flags
+from tfdistill.cli import distill_flags, optimizer_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help
 from tfdistill.cli.output_dir import check_output_dir, define_overwrite_flag
 from tfdistill.cli.script import INPUT_ERRORS, run_or_exit
@@ -44,12 +44,13 @@ flags.DEFINE_integer("seed", 0, "Seed of the student's fresh weights, the held-o
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
                   "auto: the frozen teacher runs in mixed bfloat16 where the CPU has bfloat16 units; the "
                   "student trains in float32.")
+optimizer_flags.define_optimizer_flags()
 tensorboard_flags.define_tensorboard_flag()
 flags.DEFINE_string("output_dir", None, "Folder for the general student (an encoder without a head).")
 define_overwrite_flag()
 flags.mark_flags_as_required(["output_dir"])
 FLAGS = flags.FLAGS
-list_flags_in_help(__name__, distill_flags, tensorboard_flags)
+list_flags_in_help(__name__, distill_flags, optimizer_flags, tensorboard_flags)
 
 
 def run(values):
@@ -58,6 +59,7 @@ def run(values):
     from tfdistill.data.unlabeled import describe_sources, merge_texts, read_sources
     from tfdistill.distill.general import general_distill
 
+    optimizer_flags.apply_optimizer_flags(values)
     start = time.perf_counter()
     teacher_path = values.teacher or tfdistill.default_teacher_path()
     inputs = {"--teacher": teacher_path, **{f"--texts ({source})": source for source in values.texts

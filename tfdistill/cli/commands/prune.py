@@ -21,7 +21,7 @@ import time
 
 from absl import flags
 
-from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli import compress_flags, data_flags, distribution_flags, optimizer_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
@@ -40,7 +40,7 @@ flags.DEFINE_float("pruning_end", 0.7, "Share of the training steps after which 
                    "is reached; the rest recovers accuracy at the final masks.")
 flags.DEFINE_integer("pruning_frequency", 20, "Steps between mask updates.")
 FLAGS = flags.FLAGS
-list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, tensorboard_flags)
+list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, optimizer_flags, tensorboard_flags)
 
 
 def pruning_config(values, steps):
@@ -56,6 +56,7 @@ def pruning_config(values, steps):
 def run(values):
     """Prunes, trains, strips, evaluates and writes the student under `--distribution_strategy`;
     returns the metrics dict."""
+    optimizer_flags.apply_optimizer_flags(values)
     return distribution_flags.run_distributed(values, prune_and_write)
 
 

@@ -21,7 +21,7 @@ import time
 
 from absl import flags, logging
 
-from tfdistill.cli import compress_flags, data_flags, distribution_flags, tensorboard_flags
+from tfdistill.cli import compress_flags, data_flags, distribution_flags, optimizer_flags, tensorboard_flags
 from tfdistill.cli.commands import list_flags_in_help, training_settings
 from tfdistill.cli.resume import prepare_resumable_run
 from tfdistill.cli.script import run_or_exit
@@ -42,12 +42,13 @@ flags.DEFINE_enum("int8_scope", "xnnpack", INT8_SCOPES, "What QAT fake-quantizes
                   "what the int8 export recipe quantizes (dense layers, the word table; exported through that "
                   "recipe), full = every layer (tfmot's default 8-bit scheme; exported by TF's converter).")
 FLAGS = flags.FLAGS
-list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, tensorboard_flags)
+list_flags_in_help(__name__, compress_flags, data_flags, distribution_flags, optimizer_flags, tensorboard_flags)
 
 
 def run(values):
     """Quantizes, calibrates, trains, evaluates and writes the QAT student under
     `--distribution_strategy`; returns the metrics."""
+    optimizer_flags.apply_optimizer_flags(values)
     return distribution_flags.run_distributed(values, qat_and_write)
 
 

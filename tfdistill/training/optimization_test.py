@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from tfdistill.training import optimization
+from tfdistill.training.optimization import NO_DECAY, LazyAdamW
+
+
+def _optimizers(weight_decay=0.01):
+    pair = []
+    for optimizer_class in (keras.optimizers.AdamW, LazyAdamW):
+        optimizer = optimizer_class(learning_rate=1e-2, weight_decay=weight_decay, epsilon=1e-6)
+        optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
+        pair.append(optimizer)
+    return pair
+
+
+def _run(optimizer, initial, gradients):
+    variables = [tf.Variable(value, name=name) for name, value in initial.items()]
+    for step_gradients in gradients:
+        optimizer.apply_gradients(zip(step_gradients, variables))
+    return [v.numpy() for v in variables]
+
+
+def test_dense_gradients_take_keras_adamw_steps():
+    rng = np.random.default_rng(0)
+    initial = {"kernel": rng.normal(size=(6, 3)).astype(np.float32), "bias": rng.normal(size=3).astype(np.float32)}
+    gradients = [[tf.constant(rng.normal(size=v.shape).astype(np.float32)) for v in initial.values()]
+                 for _ in range(4)]
+    keras_result, lazy_result = (_run(optimizer, initial, gradients) for optimizer in _optimizers())
+    for expected, got in zip(keras_result, lazy_result):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(keras_result[0], initial["kernel"])  # it did train
+
+
+def test_a_table_moves_only_in_the_rows_each_batch_reads():
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(5, 4)).astype(np.float32)
+    initial = {"word_embeddings": table}
+    # Every step reads rows 1 and 3 (row 3 twice); rows 0, 2 and 4 are never read.
+    steps = [[tf.IndexedSlices(tf.constant(rng.normal(size=(3, 4)).astype(np.float32)), tf.constant([3, 1, 3]),
+                               tf.constant([5, 4]))] for _ in range(3)]
+    dense = [[tf.convert_to_tensor(g) for g in step] for step in steps]
+    keras_adamw, lazy = _optimizers()
+    expected = _run(keras_adamw, initial, dense)[0]
+    got = _run(lazy, initial, steps)[0]
+    # The rows read every step match AdamW's (their moments saw every gradient).
+    np.testing.assert_allclose(got[[1, 3]], expected[[1, 3]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[[0, 2, 4]], table[[0, 2, 4]])
+    assert not np.allclose(expected[[0, 2, 4]], table[[0, 2, 4]])  # AdamW's weight decay moved them
+    assert not np.allclose(got[[1, 3]], table[[1, 3]])
+
+
+def test_adamw_follows_the_process_default_and_refuses_amsgrad():
+    assert isinstance(optimization.adamw(1e-3, total_steps=10), LazyAdamW)
+    previous = optimization.set_default_lazy_adam(False)
+    try:
+        optimizer = optimization.adamw(1e-3, total_steps=10)
+        assert type(optimizer) is keras.optimizers.AdamW
+        assert isinstance(optimization.adamw(1e-3, total_steps=10, lazy=True), LazyAdamW)
+    finally:
+        optimization.set_default_lazy_adam(previous)
+    config = optimization.adamw(1e-3, total_steps=10).get_config()
+    restored = LazyAdamW.from_config(config)
+    assert isinstance(restored, LazyAdamW) and restored.get_config()["epsilon"] == config["epsilon"] == 1e-6
+    with pytest.raises(ValueError, match="amsgrad"):
+        LazyAdamW(amsgrad=True)
