@@ -35,7 +35,7 @@ class RunConfig(Config):
         cache_teacher_outputs: compute the teacher's logits once per split when every loss
             term reads only them (same batches, same order: the results do not change).
         lazy_adam: train with `LazyAdamW` (embedding tables updated only in the rows each
-            batch reads); False: Keras' AdamW.
+            batch reads: faster, not AdamW); False: AdamW (`FusedAdamW`).
         tensorboard_dir: optional folder for TensorBoard logs of the training stages, one
             sub-folder each (`<tensorboard_dir>/distill`).
 
@@ -59,7 +59,7 @@ class RunConfig(Config):
     skip: tuple[str, ...] = ()
     mixed_precision: str = "auto"
     cache_teacher_outputs: bool = True
-    lazy_adam: bool = True
+    lazy_adam: bool = False
     tensorboard_dir: str | None = None
 
     def validate(self):

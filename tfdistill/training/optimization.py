@@ -1,10 +1,9 @@
 """The BERT fine-tuning optimizer: AdamW with linear warm-up and linear decay.
 
-By default it is `LazyAdamW`: the same arithmetic as Keras' AdamW, except that an embedding
-table is updated only in the rows the batch reads (TensorFlow Addons' `LazyAdam`). Keras' AdamW
-rewrites the whole 30,522-row word table (its weights and both moment slots) at every step,
-which cost a distillation step more time than its student's forward and backward passes.
-`set_default_lazy_adam(False)` (a recipe's `--nolazy_adam`) restores Keras' AdamW.
+`FusedAdamW` is Keras' AdamW arithmetic in TensorFlow's fused Adam kernel. `LazyAdamW`
+(`set_default_lazy_adam(True)`, a recipe's `--lazy_adam`) also updates an embedding table only
+in the rows each batch reads, as TensorFlow Addons' `LazyAdam`: faster still, but not AdamW
+(see its doc), and it cost 0.1-0.5 accuracy points in paired runs (bench/training_accuracy.py).
 """
 
 import tensorflow as tf
@@ -13,22 +12,22 @@ import tf_keras as keras
 # Weight decay on LayerNorm scales and biases hurts BERT fine-tuning (Devlin et al.).
 NO_DECAY = ["layer_norm", "LayerNorm", "bias"]
 
-_lazy_adam = True
+_lazy_adam = False
 
 
 def set_default_lazy_adam(enabled):
-    """Sets whether `adamw(lazy=None)` returns `LazyAdamW` (True) or Keras' `AdamW`: what a
+    """Sets whether `adamw(lazy=None)` returns `LazyAdamW` (True) or `FusedAdamW`: what a
     recipe's `--lazy_adam` flag does for every training stage it runs.
 
     Returns:
         bool, the previous default.
 
     Example:
-    >>> previous = set_default_lazy_adam(False)
+    >>> previous = set_default_lazy_adam(True)
     >>> type(adamw(5e-5, total_steps=10)).__name__
-    'AdamW'
+    'LazyAdamW'
     >>> set_default_lazy_adam(previous)
-    False
+    True
     """
     global _lazy_adam
     previous, _lazy_adam = _lazy_adam, bool(enabled)
@@ -36,15 +35,62 @@ def set_default_lazy_adam(enabled):
 
 
 @keras.utils.register_keras_serializable(package="tfdistill")
-class LazyAdamW(keras.optimizers.AdamW):
-    """AdamW that updates an embedding table only in the rows each batch reads.
+class FusedAdamW(keras.optimizers.AdamW):
+    """Keras' AdamW with each variable's update in TensorFlow's fused `ResourceApplyAdam` kernel.
+
+    The same arithmetic as `keras.optimizers.AdamW` (decoupled weight decay, then the Adam
+    step; the results agree to float32 rounding), in one pass over a variable and its two
+    moments where Keras makes about ten: Keras' update of the 30,522-row word table cost a
+    distillation step more time than its student's forward pass. A row-sparse gradient (an
+    embedding lookup's) is made dense first, as Keras' AdamW effectively does. Arguments are
+    Keras' `AdamW`'s; `amsgrad` is refused.
+
+    Example:
+    >>> variable = tf.Variable([1.0, 2.0])
+    >>> _ = FusedAdamW(learning_rate=0.1, weight_decay=0.0).apply_gradients([(tf.constant([1.0, -1.0]), variable)])
+    >>> variable.numpy().round(2).tolist()
+    [0.9, 2.1]
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.amsgrad:
+            raise ValueError(f"{type(self).__name__} does not implement amsgrad; use keras.optimizers.AdamW.")
+
+    def _apply_weight_decay(self, variables):
+        """Keras decays every variable before the step; here `update_step` decays each one."""
+
+    def update_step(self, gradient, variable):
+        dtype = variable.dtype
+        lr = tf.cast(self.learning_rate, dtype)
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+        index = self._index_dict[self._var_key(variable)]
+        moments = self._momentums[index], self._velocities[index]
+        decay = tf.cast(self.weight_decay, dtype) * lr if self.weight_decay and self._use_weight_decay(variable) else None
+        if isinstance(gradient, tf.IndexedSlices):
+            return self._sparse_step(gradient, variable, moments, lr, step, decay)
+        if decay is not None:
+            variable.assign_sub(variable * decay)
+        m, v = moments
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=m.handle, v=v.handle, beta1_power=tf.pow(beta_1, step),
+            beta2_power=tf.pow(beta_2, step), lr=lr, beta1=beta_1, beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype), grad=tf.convert_to_tensor(gradient))
+
+    def _sparse_step(self, gradient, variable, moments, lr, step, decay):
+        return self.update_step(tf.convert_to_tensor(gradient), variable)
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class LazyAdamW(FusedAdamW):
+    """`FusedAdamW` that updates an embedding table only in the rows each batch reads.
 
     A gradient that arrives as `tf.IndexedSlices` (an embedding lookup's) moves only its rows:
     their two moments, their decoupled weight decay and their Adam step, as TensorFlow Addons'
     `LazyAdam` with its decoupled weight decay did; rows the batch does not read keep their
-    weights and moments. Dense gradients get Keras' AdamW arithmetic in TensorFlow's fused
-    `ResourceApplyAdam` kernel (one pass instead of several). Arguments are Keras' `AdamW`'s;
-    `amsgrad` is refused.
+    weights and moments. That is not AdamW: there, a row read once keeps moving on its decaying
+    momentum for the next steps, so rarely read rows move several times further than here.
 
     Example:
     >>> table = tf.Variable(tf.ones([4, 2]))
@@ -56,42 +102,20 @@ class LazyAdamW(keras.optimizers.AdamW):
     [[1.0, 1.0], [0.9, 0.9], [1.0, 1.0], [1.0, 1.0]]
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.amsgrad:
-            raise ValueError("LazyAdamW does not implement amsgrad; use keras.optimizers.AdamW.")
-
-    def _apply_weight_decay(self, variables):
-        """Keras decays every variable before the step; here `update_step` decays each one (and
-        an embedding table only in the rows it updates)."""
-
-    def update_step(self, gradient, variable):
+    def _sparse_step(self, gradient, variable, moments, lr, step, decay):
         dtype = variable.dtype
-        lr = tf.cast(self.learning_rate, dtype)
-        step = tf.cast(self.iterations + 1, dtype)
         beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
-        beta_1_power, beta_2_power = tf.pow(beta_1, step), tf.pow(beta_2, step)
-        index = self._index_dict[self._var_key(variable)]
-        m, v = self._momentums[index], self._velocities[index]
-        decay = tf.cast(self.weight_decay, dtype) * lr if self.weight_decay and self._use_weight_decay(variable) else None
-        if isinstance(gradient, tf.IndexedSlices):  # deduplicated by `apply_gradients`
-            rows, values = gradient.indices, gradient.values
-            m_rows = tf.gather(m, rows) * beta_1 + values * (1 - beta_1)
-            v_rows = tf.gather(v, rows) * beta_2 + tf.square(values) * (1 - beta_2)
-            weights = tf.gather(variable, rows)
-            if decay is not None:
-                weights -= weights * decay
-            alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-            weights -= alpha * m_rows / (tf.sqrt(v_rows) + tf.cast(self.epsilon, dtype))
-            m.scatter_update(tf.IndexedSlices(m_rows, rows))
-            v.scatter_update(tf.IndexedSlices(v_rows, rows))
-            variable.scatter_update(tf.IndexedSlices(weights, rows))
-            return
+        (m, v), rows, values = moments, gradient.indices, gradient.values  # deduplicated by apply_gradients
+        m_rows = tf.gather(m, rows) * beta_1 + values * (1 - beta_1)
+        v_rows = tf.gather(v, rows) * beta_2 + tf.square(values) * (1 - beta_2)
+        weights = tf.gather(variable, rows)
         if decay is not None:
-            variable.assign_sub(variable * decay)
-        tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=m.handle, v=v.handle, beta1_power=beta_1_power, beta2_power=beta_2_power,
-            lr=lr, beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=gradient)
+            weights -= weights * decay
+        alpha = lr * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
+        weights -= alpha * m_rows / (tf.sqrt(v_rows) + tf.cast(self.epsilon, dtype))
+        m.scatter_update(tf.IndexedSlices(m_rows, rows))
+        v.scatter_update(tf.IndexedSlices(v_rows, rows))
+        variable.scatter_update(tf.IndexedSlices(weights, rows))
 
 
 @keras.utils.register_keras_serializable(package="tfdistill")
@@ -144,18 +168,18 @@ def adamw(learning_rate, total_steps, warmup_fraction=0.1, weight_decay=0.01, la
         total_steps: int, optimizer steps of the whole run (epochs x steps per epoch).
         warmup_fraction: float in [0, 1), the share of steps spent warming up.
         weight_decay: float >= 0.
-        lazy: bool, `LazyAdamW` (True) or Keras' `AdamW`; None: the process default
-            (`set_default_lazy_adam`, True unless a recipe's `--nolazy_adam` changed it).
+        lazy: bool, `LazyAdamW` (True) or `FusedAdamW`; None: the process default
+            (`set_default_lazy_adam`, False unless a recipe's `--lazy_adam` changed it).
 
     Example:
     >>> optimizer = adamw(5e-5, total_steps=1000)
     >>> type(optimizer).__name__
-    'LazyAdamW'
+    'FusedAdamW'
     """
     if not 0 <= warmup_fraction < 1:
         raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}.")
     schedule = WarmupLinearDecay(learning_rate, total_steps, int(total_steps * warmup_fraction))
-    optimizer_class = LazyAdamW if (_lazy_adam if lazy is None else lazy) else keras.optimizers.AdamW
+    optimizer_class = LazyAdamW if (_lazy_adam if lazy is None else lazy) else FusedAdamW
     optimizer = optimizer_class(learning_rate=schedule, weight_decay=weight_decay, epsilon=1e-6)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
     return optimizer

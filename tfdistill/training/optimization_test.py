@@ -4,12 +4,12 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tfdistill.training import optimization
-from tfdistill.training.optimization import NO_DECAY, LazyAdamW
+from tfdistill.training.optimization import NO_DECAY, FusedAdamW, LazyAdamW
 
 
-def _optimizers(weight_decay=0.01):
+def _optimizers(weight_decay=0.01, ours=LazyAdamW):
     pair = []
-    for optimizer_class in (keras.optimizers.AdamW, LazyAdamW):
+    for optimizer_class in (keras.optimizers.AdamW, ours):
         optimizer = optimizer_class(learning_rate=1e-2, weight_decay=weight_decay, epsilon=1e-6)
         optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
         pair.append(optimizer)
@@ -23,24 +23,38 @@ def _run(optimizer, initial, gradients):
     return [v.numpy() for v in variables]
 
 
-def test_dense_gradients_take_keras_adamw_steps():
+@pytest.mark.parametrize("ours", [FusedAdamW, LazyAdamW])
+def test_dense_gradients_take_keras_adamw_steps(ours):
     rng = np.random.default_rng(0)
     initial = {"kernel": rng.normal(size=(6, 3)).astype(np.float32), "bias": rng.normal(size=3).astype(np.float32)}
     gradients = [[tf.constant(rng.normal(size=v.shape).astype(np.float32)) for v in initial.values()]
                  for _ in range(4)]
-    keras_result, lazy_result = (_run(optimizer, initial, gradients) for optimizer in _optimizers())
+    keras_result, lazy_result = (_run(optimizer, initial, gradients) for optimizer in _optimizers(ours=ours))
     for expected, got in zip(keras_result, lazy_result):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(keras_result[0], initial["kernel"])  # it did train
+
+
+def _sparse_steps(rng):
+    # Every step reads rows 1 and 3 (row 3 twice); rows 0, 2 and 4 are never read.
+    return [[tf.IndexedSlices(tf.constant(rng.normal(size=(3, 4)).astype(np.float32)), tf.constant([3, 1, 3]),
+                              tf.constant([5, 4]))] for _ in range(3)]
+
+
+def test_fused_adamw_takes_keras_adamw_steps_on_a_table_too():
+    rng = np.random.default_rng(1)
+    initial = {"word_embeddings": rng.normal(size=(5, 4)).astype(np.float32)}
+    steps = _sparse_steps(rng)
+    keras_adamw, fused = _optimizers(ours=FusedAdamW)
+    np.testing.assert_allclose(_run(fused, initial, steps)[0], _run(keras_adamw, initial, steps)[0],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_a_table_moves_only_in_the_rows_each_batch_reads():
     rng = np.random.default_rng(1)
     table = rng.normal(size=(5, 4)).astype(np.float32)
     initial = {"word_embeddings": table}
-    # Every step reads rows 1 and 3 (row 3 twice); rows 0, 2 and 4 are never read.
-    steps = [[tf.IndexedSlices(tf.constant(rng.normal(size=(3, 4)).astype(np.float32)), tf.constant([3, 1, 3]),
-                               tf.constant([5, 4]))] for _ in range(3)]
+    steps = _sparse_steps(rng)
     dense = [[tf.convert_to_tensor(g) for g in step] for step in steps]
     keras_adamw, lazy = _optimizers()
     expected = _run(keras_adamw, initial, dense)[0]
@@ -53,16 +67,15 @@ def test_a_table_moves_only_in_the_rows_each_batch_reads():
 
 
 def test_adamw_follows_the_process_default_and_refuses_amsgrad():
-    assert isinstance(optimization.adamw(1e-3, total_steps=10), LazyAdamW)
-    previous = optimization.set_default_lazy_adam(False)
+    assert type(optimization.adamw(1e-3, total_steps=10)) is FusedAdamW
+    previous = optimization.set_default_lazy_adam(True)
     try:
-        optimizer = optimization.adamw(1e-3, total_steps=10)
-        assert type(optimizer) is keras.optimizers.AdamW
-        assert isinstance(optimization.adamw(1e-3, total_steps=10, lazy=True), LazyAdamW)
+        assert type(optimization.adamw(1e-3, total_steps=10)) is LazyAdamW
+        assert type(optimization.adamw(1e-3, total_steps=10, lazy=False)) is FusedAdamW
     finally:
         optimization.set_default_lazy_adam(previous)
-    config = optimization.adamw(1e-3, total_steps=10).get_config()
+    config = optimization.adamw(1e-3, total_steps=10, lazy=True).get_config()
     restored = LazyAdamW.from_config(config)
     assert isinstance(restored, LazyAdamW) and restored.get_config()["epsilon"] == config["epsilon"] == 1e-6
     with pytest.raises(ValueError, match="amsgrad"):
-        LazyAdamW(amsgrad=True)
+        FusedAdamW(amsgrad=True)
