@@ -27,6 +27,7 @@ CASES = [
     (bert_layers.Gelu, {}, X, (2, 3, 4), 0.5 * X * (1 + ERF(X / math.sqrt(2))), 0),
     (bert_layers.Gelu, {"approximate": True}, X, (2, 3, 4),
      0.5 * X * (1 + np.tanh(math.sqrt(2 / math.pi) * (X + 0.044715 * X ** 3))), 0),
+    (bert_layers.Dropout16, {"rate": 0.1}, X, (2, 3, 4), X, 0),  # the identity outside training
 ]
 
 
@@ -40,3 +41,37 @@ def test_layer_builds_computes_and_round_trips_through_its_config(cls, init_kwar
 
 def test_every_custom_layer_has_a_case():
     assert {case[0] for case in CASES} == set(bert_layers.CUSTOM_OBJECTS.values())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "mixed_bfloat16"])
+def test_gelu_training_gradient_matches_autodiff_of_the_exact_form(dtype):
+    import tensorflow as tf
+
+    x = tf.constant(RNG.normal(scale=3.0, size=(4, 64)).astype("float32"))
+    layer = bert_layers.Gelu(dtype=dtype)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        trained = tf.cast(layer(x, training=True), tf.float32)
+        reference = tf.nn.gelu(x, approximate=False)
+    np.testing.assert_allclose(trained, reference, rtol=1e-2 if dtype != "float32" else 1e-6, atol=1e-2)
+    tolerance = 1e-2 if dtype != "float32" else 1e-6
+    np.testing.assert_allclose(tape.gradient(trained, x), tape.gradient(reference, x), rtol=tolerance, atol=tolerance)
+
+
+def test_dropout16_drops_the_rate_scales_the_rest_and_repeats_with_the_seed():
+    import tensorflow as tf
+    import tf_keras as keras
+
+    x = tf.ones([101, 999])  # an odd size: the last 32-bit draw feeds one element
+    layer = bert_layers.Dropout16(0.1)
+    keras.utils.set_random_seed(3)
+    first = layer(x, training=True).numpy()
+    second = layer(x, training=True).numpy()
+    keras.utils.set_random_seed(3)
+    np.testing.assert_array_equal(layer(x, training=True).numpy(), first)
+    assert not np.array_equal(first, second)  # a new mask each call
+    dropped = (first == 0).mean()
+    assert abs(dropped - 0.1) < 0.005, dropped  # 101k draws: one standard deviation is 0.001
+    np.testing.assert_allclose(first[first != 0], 65536 / (65536 - 6554), rtol=1e-6)
+    with pytest.raises(ValueError, match="noise_shape"):
+        bert_layers.Dropout16(0.1, noise_shape=[1, 999])

@@ -112,8 +112,8 @@ def _bert_graph(config):
     outputs["pooled"] = keras.layers.Dense(
         config.hidden_size, activation="tanh", kernel_initializer=init(), dtype="float32", name="pooler")(cls)
     if config.num_labels:
-        dropped = keras.layers.Dropout(config.hidden_dropout, dtype="float32",
-                                       name="classifier_dropout")(outputs["pooled"])
+        dropped = layers.Dropout16(config.hidden_dropout, dtype="float32",
+                                   name="classifier_dropout")(outputs["pooled"])
         outputs["logits"] = keras.layers.Dense(
             config.num_labels, kernel_initializer=init(), dtype="float32", name="classifier")(dropped)
     return inputs, outputs
@@ -134,7 +134,7 @@ def _embeddings(config, inputs, init):
         config.max_position_embeddings, initializer=init(), name="position_embeddings")(summed)
     normed = keras.layers.LayerNormalization(
         epsilon=config.layer_norm_epsilon, name="embeddings_layer_norm")(summed)
-    return keras.layers.Dropout(config.hidden_dropout, name="embeddings_dropout")(normed)
+    return layers.Dropout16(config.hidden_dropout, name="embeddings_dropout")(normed)
 
 
 def _transformer_block(config, hidden, mask_bias, prefix, init):
@@ -149,7 +149,7 @@ def _transformer_block(config, hidden, mask_bias, prefix, init):
     # float32 under mixed precision too (the scores arrive in float32): sums of exponentials
     # in bfloat16 would keep only 8 bits.
     probabilities = keras.layers.Softmax(axis=-1, dtype="float32", name=f"{prefix}_attention_probs")(scores)
-    dropped = keras.layers.Dropout(config.attention_dropout, name=f"{prefix}_attention_probs_dropout")(probabilities)
+    dropped = layers.Dropout16(config.attention_dropout, name=f"{prefix}_attention_probs_dropout")(probabilities)
     context = layers.AttentionContext(name=f"{prefix}_attention_context")([dropped, value])
     context = layers.MergeHeads(name=f"{prefix}_merge_heads")(context)
     attended = _residual_norm(config, dense(config.hidden_size, "attention_output")(context), hidden,
@@ -165,7 +165,7 @@ def _transformer_block(config, hidden, mask_bias, prefix, init):
 
 
 def _residual_norm(config, update, residual, prefix):
-    update = keras.layers.Dropout(config.hidden_dropout, name=f"{prefix}_dropout")(update)
+    update = layers.Dropout16(config.hidden_dropout, name=f"{prefix}_dropout")(update)
     summed = keras.layers.Add(name=f"{prefix}_add")([update, residual])
     return keras.layers.LayerNormalization(epsilon=config.layer_norm_epsilon, name=f"{prefix}_layer_norm")(summed)
 
