@@ -30,7 +30,7 @@ int8 lost 0.15, and its `.tflite` agreed with it on 96.7-98.3% only through flat
 | AttentionScores | `ScoresQuantizeConfig` (`"masked_scores"`): the range ignores the -10000 padding bias |
 | AddPositionEmbedding | `TableQuantizeConfig(quantize_output=True)` (`"table+output"`) |
 | Embedding (word, token type) | `TableQuantizeConfig()` (`"table"`), wrapped directly: an annotation would make tfmot quantize the int32 ids feeding it |
-| SplitHeads, MergeHeads, ClsToken, Dropout | `NoOpQuantizeConfig` (`"none"`) |
+| SplitHeads, MergeHeads, ClsToken, Dropout, Dropout16 | `NoOpQuantizeConfig` (`"none"`) |
 | AttentionMaskBias, inputs | not annotated (`"skipped ..."`): it reads the int32 mask |
 
 The word-embedding table is most of a small student's weights, and a full-int8 converter
@@ -87,6 +87,7 @@ LAYER_RULES = {
     bert_layers.MergeHeads: NONE,
     bert_layers.ClsToken: NONE,
     keras.layers.Dropout: NONE,
+    bert_layers.Dropout16: NONE,
 }
 
 
@@ -206,11 +207,11 @@ def quantization_scope():
     """
     import tensorflow_model_optimization as tfmot
     from tfdistill.compress import quantize_configs
-
-    from tfdistill.compress.quantize_wrapper import InputQuantizeWrapper
+    from tfdistill.compress.quantize_wrapper import InputQuantizeWrapper, TableQuantizeWrapper
 
     return tfmot.quantization.keras.quantize_scope(dict(
-        custom_objects(), **quantize_configs.CUSTOM_OBJECTS, InputQuantizeWrapper=InputQuantizeWrapper))
+        custom_objects(), **quantize_configs.CUSTOM_OBJECTS, InputQuantizeWrapper=InputQuantizeWrapper,
+        TableQuantizeWrapper=TableQuantizeWrapper))
 
 
 def quantize_student(model, preserve_sparsity=False, quantize_embeddings=True, custom_configs=None,
@@ -315,7 +316,7 @@ def _quantize_for_xnnpack(model, plan, preserve_sparsity, custom_configs):
             config = custom_configs.get(layer.name) or custom_configs[type(layer).__name__]
         else:
             return layer
-        return tfmot.quantization.keras.QuantizeWrapperV2(layer, config)
+        return table_or_layer_wrapper(layer, config)
 
     with quantization_scope():
         return clone_bert(model, clone_function=quantize_layer)
@@ -327,12 +328,22 @@ def _wrapped_copy(layer, quantize_config):
     Used for layers fed by int32 inputs, which must not be annotated; a copy because the wrapper
     replaces the wrapped layer's weight attributes with fake-quantized tensors.
     """
-    import tensorflow_model_optimization as tfmot
-
     copy = type(layer).from_config(layer.get_config())
     copy.build(layer.input_shape)
     copy.set_weights(layer.get_weights())
-    return tfmot.quantization.keras.QuantizeWrapperV2(copy, quantize_config)
+    return table_or_layer_wrapper(copy, quantize_config)
+
+
+def table_or_layer_wrapper(layer, quantize_config):
+    """`TableQuantizeWrapper` for a lookup table quantized as a table (it quantizes the looked-up
+    rows only), else tfmot's `QuantizeWrapperV2`."""
+    import tensorflow_model_optimization as tfmot
+    from tfdistill.compress import quantize_configs
+    from tfdistill.compress.quantize_wrapper import TableQuantizeWrapper
+
+    if type(layer) is keras.layers.Embedding and type(quantize_config) is quantize_configs.TableQuantizeConfig:
+        return TableQuantizeWrapper(layer, quantize_config)
+    return tfmot.quantization.keras.QuantizeWrapperV2(layer, quantize_config)
 
 
 def is_quantized(model):

@@ -1,4 +1,7 @@
-"""`InputQuantizeWrapper`: tfmot's `QuantizeWrapperV2` that also fake-quantizes the layer's input.
+"""tfmot's `QuantizeWrapperV2` with two changes: `InputQuantizeWrapper` also fake-quantizes the
+layer's input; `TableQuantizeWrapper` fake-quantizes only the rows of a table that a batch reads.
+
+`InputQuantizeWrapper`:
 
 tfmot quantizes a tensor where it is produced (the producer's output quantizer), so every reader
 sees the same rounded values. A deployed int8 FULLY_CONNECTED is different: the converter or
@@ -10,6 +13,7 @@ The input quantizer comes from the config's `get_input_quantizers(layer)` (a lis
 one quantizer, like `get_output_quantizers`); its variables are named `input_min`/`input_max`.
 """
 
+import tensorflow as tf
 import tf_keras as keras
 import tensorflow_model_optimization as tfmot
 
@@ -57,3 +61,75 @@ class InputQuantizeWrapper(tfmot.quantization.keras.QuantizeWrapperV2):
             training,
             self._make_quantizer_fn(quantizer, inputs, True, self._input_quantizer_vars),
             self._make_quantizer_fn(quantizer, inputs, False, self._input_quantizer_vars))
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
+class TableQuantizeWrapper(tfmot.quantization.keras.QuantizeWrapperV2):
+    """Wraps a `keras.layers.Embedding`: fake-quantizes the rows a batch reads, not the table.
+
+    Fake quantization is elementwise with one range, so quantizing the whole table and then
+    looking rows up equals looking up and then quantizing with the whole table's range. The
+    wrapper takes that range as the config's weight quantizer (tfmot's `LastValueQuantizer`,
+    symmetric, per tensor) would, and records it in the same `embeddings_min`/`embeddings_max`
+    variables, but quantizes, masks (a prune-preserving quantizer's `sparsity_mask`, whose
+    zeros then get no gradient either and stay exact zeros in the variable, where tfmot's
+    quantizer masks only the forward pass) and back-propagates through the looked-up rows
+    only: the table's gradient stays row-sparse,
+    which `LazyAdamW` applies to those rows alone. Over the 30,522-row word table, the per-step
+    fake-quantization, its gradient, the mask product and the dense table update were most of a
+    QAT step (bench/training_throughput.py).
+
+    Args:
+        layer: a `keras.layers.Embedding` (built or not).
+        quantize_config: `quantize_configs.TableQuantizeConfig`.
+
+    Example:
+    >>> from tfdistill.compress.quantize_configs import TableQuantizeConfig
+    >>> wrapper = TableQuantizeWrapper(keras.layers.Embedding(100, 8), TableQuantizeConfig())
+    >>> wrapper(tf.constant([[1, 2]])).shape
+    TensorShape([1, 2, 8])
+    """
+
+    def build(self, input_shape):
+        if type(self.layer) is not keras.layers.Embedding:
+            raise ValueError(f"TableQuantizeWrapper takes a keras.layers.Embedding; got "
+                             f"{type(self.layer).__name__} {self.layer.name!r}.")
+        super().build(input_shape)
+        ((_, quantizer, _),) = self._weight_vars
+        if quantizer.per_axis:
+            raise ValueError(f"TableQuantizeWrapper quantizes a table per tensor; {self.layer.name!r} has a "
+                             f"per-axis quantizer.")
+
+    def call(self, inputs, training=None):
+        from tensorflow_model_optimization.python.core.keras import utils
+
+        if training is None:
+            training = keras.backend.learning_phase()
+        ((table, quantizer, variables),) = self._weight_vars
+        ids = tf.cast(inputs, tf.int32)
+        rows = tf.gather(table, ids)
+        if "sparsity_mask" in variables:
+            rows *= tf.gather(variables["sparsity_mask"], ids)
+        low, high = utils.smart_cond(
+            training, lambda: self._record_range(table, quantizer, variables),
+            lambda: (tf.identity(variables["min_var"]), tf.identity(variables["max_var"])))
+        outputs = tf.quantization.fake_quant_with_min_max_vars(rows, low, high, num_bits=quantizer.num_bits,
+                                                               narrow_range=quantizer.narrow_range)
+        for output_quantizer in self._output_quantizers:
+            outputs = utils.smart_cond(
+                training, self._make_quantizer_fn(output_quantizer, outputs, True, self._output_quantizer_vars),
+                self._make_quantizer_fn(output_quantizer, outputs, False, self._output_quantizer_vars))
+        return tf.cast(outputs, self.layer.compute_dtype)
+
+    @staticmethod
+    def _record_range(table, quantizer, variables):
+        """The whole table's range as tfmot's `LastValueQuantize` computes it, assigned to its
+        variables (no gradient reaches the table through it)."""
+        table = tf.stop_gradient(table)
+        low, high = tf.reduce_min(table), tf.reduce_max(table)
+        if quantizer.symmetric:
+            ratio = -1.0 if quantizer.narrow_range else -((1 << quantizer.num_bits) - 2) / (1 << quantizer.num_bits)
+            low, high = tf.minimum(low, high / ratio), tf.maximum(high, low * ratio)
+        else:
+            low, high = tf.minimum(low, 0.0), tf.maximum(high, 0.0)
+        return variables["min_var"].assign(low), variables["max_var"].assign(high)
