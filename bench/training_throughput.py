@@ -13,8 +13,10 @@ them, max_length 64, the shipped MiniLM teacher with a fresh 2-class head):
 Levers (see `tfdistill.training.precision`, `tfdistill.distill.teacher_cache`,
 `tfdistill.training.optimization`): `bf16` (mixed bfloat16 models), `cache` (teacher logits
 computed once, fed with the batches), `lazy` (`LazyAdamW`: embedding tables updated only in the
-rows a batch reads, dense updates fused; without it, Keras' AdamW), `xla`
-(`jit_compile=True`, `--xla`), `inter1` (one inter-op thread: a worker of its own).
+rows a batch reads; without it, `FusedAdamW`, the old code's Keras AdamW in a fused kernel),
+`xla` (`jit_compile=True`, `--xla`), `inter1` (one inter-op thread: a worker of its own). The
+new code's "off" also has what is not a lever: `FusedAdamW`, `Dropout16` and the GELU gradient
+(`tfdistill.models.bert.bert_layers`), and QAT's `TableQuantizeWrapper`.
 
 Every configuration runs in a worker process: the old code (`--old_code`, a checkout run with
 PYTHONPATH set to it), the new code, and the new code with other thread settings. The workers
@@ -68,9 +70,8 @@ NEW_VARIANTS = {
     "prune": {"off": (), "cache": ("bf16", "cache"), "cache+lazy": ("bf16", "cache", "lazy")},
     "qat": {"off": (), "cache": ("bf16", "cache"), "cache+lazy": ("bf16", "cache", "lazy")},
 }
-# The new code's defaults (the distilled student trains in float32 unless asked).
-DEFAULTS = {"teacher": "bf16+lazy", "distill": "cache+lazy", "intermediate": "bf16+lazy", "prune": "cache+lazy",
-            "qat": "cache+lazy"}
+# The new code's defaults (the distilled student trains in float32 unless asked; LazyAdamW is opt-in).
+DEFAULTS = {"teacher": "bf16", "distill": "cache", "intermediate": "bf16", "prune": "cache", "qat": "cache"}
 
 
 # ---------------------------------------------------------------- batches (no TensorFlow)
@@ -212,7 +213,7 @@ def _compile_variant(step_type, levers, models, batches, logits, jit, new):
     from tfdistill.training import optimization
 
     bf16 = "bf16" in levers
-    # The old code's `adamw` has no `lazy` (it is Keras' AdamW); the new code's "off" asks for that.
+    # The old code's `adamw` has no `lazy` (it is Keras' AdamW).
     optimizer_options = {"lazy": "lazy" in levers} if new else {}
     if step_type == "teacher":
         model = logits_model(models["finetune_bf16" if bf16 else "finetune"])
