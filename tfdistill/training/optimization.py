@@ -67,7 +67,8 @@ class FusedAdamW(keras.optimizers.AdamW):
         beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
         index = self._index_dict[self._var_key(variable)]
         moments = self._momentums[index], self._velocities[index]
-        decay = tf.cast(self.weight_decay, dtype) * lr if self.weight_decay and self._use_weight_decay(variable) else None
+        decays = self.weight_decay and self._use_weight_decay(variable)
+        decay = tf.cast(self.weight_decay, dtype) * lr if decays else None
         if isinstance(gradient, tf.IndexedSlices):
             return self._sparse_step(gradient, variable, moments, lr, step, decay)
         if decay is not None:
