@@ -3,7 +3,7 @@
 `FusedAdamW` is Keras' AdamW arithmetic in TensorFlow's fused Adam kernel. `LazyAdamW`
 (`set_default_lazy_adam(True)`, a recipe's `--lazy_adam`) also updates an embedding table only
 in the rows each batch reads, as TensorFlow Addons' `LazyAdam`: faster still, but not AdamW
-(see its doc), and it cost 0.1-0.5 accuracy points in paired runs (bench/training_accuracy.py).
+(see its doc), and it lost 0.3-1.6 test points in 4 of 4 paired runs (bench/training_accuracy.py).
 """
 
 import tensorflow as tf
@@ -40,10 +40,10 @@ class FusedAdamW(keras.optimizers.AdamW):
 
     The same arithmetic as `keras.optimizers.AdamW` (decoupled weight decay, then the Adam
     step; the results agree to float32 rounding), in one pass over a variable and its two
-    moments where Keras makes about ten: Keras' update of the 30,522-row word table cost a
-    distillation step more time than its student's forward pass. A row-sparse gradient (an
-    embedding lookup's) is made dense first, as Keras' AdamW effectively does. Arguments are
-    Keras' `AdamW`'s; `amsgrad` is refused.
+    moments where Keras makes about ten, which matters most for the 30,522-row word table
+    (bench/training_throughput.py measures it with the other always-on changes). A row-sparse
+    gradient (an embedding lookup's) is made dense first, as Keras' AdamW effectively does.
+    Arguments are Keras' `AdamW`'s; `amsgrad` is refused.
 
     Example:
     >>> variable = tf.Variable([1.0, 2.0])
