@@ -26,7 +26,7 @@ int8 lost 0.15, and its `.tflite` agreed with it on 96.7-98.3% only through flat
 | layers | treatment |
 | --- | --- |
 | Dense, Add, Softmax, Activation | tfmot's default 8-bit registry (`"default_8bit"`): int8 kernels, quantized outputs; under the prune-preserving scheme the kernels keep their zeros |
-| LayerNormalization, Gelu, AttentionContext | `OutputQuantizeConfig` (`"output"`) |
+| LayerNormalization, LayerNorm, Gelu, AttentionContext | `OutputQuantizeConfig` (`"output"`) |
 | AttentionScores | `ScoresQuantizeConfig` (`"masked_scores"`): the range ignores the -10000 padding bias |
 | AddPositionEmbedding | `TableQuantizeConfig(quantize_output=True)` (`"table+output"`) |
 | Embedding (word, token type) | `TableQuantizeConfig()` (`"table"`), wrapped directly: an annotation would make tfmot quantize the int32 ids feeding it |
@@ -78,6 +78,7 @@ LAYER_RULES = {
     keras.layers.Softmax: DEFAULT_8BIT,
     keras.layers.Activation: DEFAULT_8BIT,
     keras.layers.LayerNormalization: OUTPUT,
+    bert_layers.LayerNorm: OUTPUT,
     bert_layers.Gelu: OUTPUT,
     bert_layers.AttentionScores: MASKED_SCORES,
     bert_layers.AttentionContext: OUTPUT,

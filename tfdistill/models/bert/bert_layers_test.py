@@ -28,6 +28,8 @@ CASES = [
     (bert_layers.Gelu, {"approximate": True}, X, (2, 3, 4),
      0.5 * X * (1 + np.tanh(math.sqrt(2 / math.pi) * (X + 0.044715 * X ** 3))), 0),
     (bert_layers.Dropout16, {"rate": 0.1}, X, (2, 3, 4), X, 0),  # the identity outside training
+    (bert_layers.LayerNorm, {"epsilon": 1e-12}, X, (2, 3, 4),
+     (X - X.mean(-1, keepdims=True)) / np.sqrt(X.var(-1, keepdims=True) + 1e-12), 2),
 ]
 
 
@@ -75,3 +77,28 @@ def test_dropout16_drops_the_rate_scales_the_rest_and_repeats_with_the_seed():
     np.testing.assert_allclose(first[first != 0], 65536 / (65536 - 6554), rtol=1e-6)
     with pytest.raises(ValueError, match="noise_shape"):
         bert_layers.Dropout16(0.1, noise_shape=[1, 999])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "mixed_bfloat16"])
+def test_layer_norm_training_gradient_matches_keras_layer_normalization(dtype):
+    import tensorflow as tf
+    import tf_keras as keras
+
+    x = tf.constant(RNG.normal(loc=1.0, scale=2.0, size=(3, 5, 16)).astype("float32"))
+    upstream = tf.constant(RNG.normal(size=(3, 5, 16)).astype("float32"))
+    ours = bert_layers.LayerNorm(epsilon=1e-12, dtype=dtype)
+    reference = keras.layers.LayerNormalization(epsilon=1e-12, dtype=dtype)
+    for layer in (ours, reference):
+        layer.build(x.shape)
+        layer.set_weights([RNG.normal(size=16).astype("float32"), RNG.normal(size=16).astype("float32")])
+    reference.set_weights(ours.get_weights())
+    results = []
+    for layer in (ours, reference):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = tf.cast(layer(x, training=True), tf.float32)
+            loss = tf.reduce_sum(outputs * upstream)
+        results.append([outputs, *tape.gradient(loss, [x, layer.gamma, layer.beta])])
+    tolerance = 1e-5 if dtype == "float32" else 3e-2
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)

@@ -132,7 +132,7 @@ def _embeddings(config, inputs, init):
     summed = keras.layers.Add(name="embeddings_add")([words, types])
     summed = layers.AddPositionEmbedding(
         config.max_position_embeddings, initializer=init(), name="position_embeddings")(summed)
-    normed = keras.layers.LayerNormalization(
+    normed = layers.LayerNorm(
         epsilon=config.layer_norm_epsilon, name="embeddings_layer_norm")(summed)
     return layers.Dropout16(config.hidden_dropout, name="embeddings_dropout")(normed)
 
@@ -167,7 +167,7 @@ def _transformer_block(config, hidden, mask_bias, prefix, init):
 def _residual_norm(config, update, residual, prefix):
     update = layers.Dropout16(config.hidden_dropout, name=f"{prefix}_dropout")(update)
     summed = keras.layers.Add(name=f"{prefix}_add")([update, residual])
-    return keras.layers.LayerNormalization(epsilon=config.layer_norm_epsilon, name=f"{prefix}_layer_norm")(summed)
+    return layers.LayerNorm(epsilon=config.layer_norm_epsilon, name=f"{prefix}_layer_norm")(summed)
 
 
 def _activation(config, name):
