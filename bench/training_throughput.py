@@ -272,7 +272,8 @@ def training_worker(new):
     logits = [models["teacher"](f, training=False)["logits"].numpy() for f, _ in batches]
     variants = {}
     for step_type, name, levers in _variant_plan(new):
-        variants[f"{step_type}/{name}"] = _compile_variant(step_type, levers, models, batches, logits, "xla" in levers, new)
+        variants[f"{step_type}/{name}"] = _compile_variant(step_type, levers, models, batches, logits,
+                                                           "xla" in levers, new)
         variants[f"{step_type}/{name}"].run(len(batches))  # trace and warm up every shape
     cache_pass = CachePass(models) if new and not FLAGS.inter_op else None
     print(json.dumps({"ready": True, "setup_seconds": time.perf_counter() - start, "flops": _flops(models, batches),

@@ -74,10 +74,9 @@ class TableQuantizeWrapper(tfmot.quantization.keras.QuantizeWrapperV2):
     variables, but quantizes, masks (a prune-preserving quantizer's `sparsity_mask`, whose
     zeros then get no gradient either and stay exact zeros in the variable, where tfmot's
     quantizer masks only the forward pass) and back-propagates through the looked-up rows
-    only: the table's gradient stays row-sparse,
-    which `LazyAdamW` applies to those rows alone. Over the 30,522-row word table, the per-step
-    fake-quantization, its gradient, the mask product and the dense table update were most of a
-    QAT step (bench/training_throughput.py).
+    only: the table's gradient stays row-sparse (`LazyAdamW`, with `--lazy_adam`, updates those
+    rows alone). Over the 30,522-row word table, the per-step fake-quantization, its gradient and
+    the mask product were most of a QAT step in a TensorFlow profile.
 
     Args:
         layer: a `keras.layers.Embedding` (built or not).

@@ -263,10 +263,11 @@ class Dropout16(keras.layers.Dropout):
 
     Each 32-bit draw of a stateless Philox generator decides two elements: Keras' dropout (a
     float32 uniform per element) was an eighth of a teacher fine-tuning step's CPU time in a
-    TensorFlow profile, and this one took about half as long on the same tensor. The drop probability is
-    rounded to a multiple of 1/65536 (`rate=0.1` drops 0.100006 of the elements). Each call's
-    seed comes from a stateful draw, so `keras.utils.set_random_seed` makes runs repeatable, as
-    with Keras' layer. Outside training it is the identity, so inference graphs do not change.
+    TensorFlow profile, and this one took about half as long on the same tensor. The drop
+    probability is rounded to a multiple of 1/65536 (`rate=0.1` drops 0.100006 of the
+    elements). Each call's seed comes from a stateful draw, so `keras.utils.set_random_seed`
+    makes runs repeatable, as with Keras' layer. Outside training it is the identity, so
+    inference graphs do not change.
 
     Args:
         rate: float in [0, 1), the fraction of elements dropped (the others are scaled up).
