@@ -8,6 +8,7 @@ import numpy as np
 import tf_keras as keras
 
 from tfdistill.models.bert.bert_model import layer_prefix
+from tfdistill.models.inference import inference_function
 
 
 def block_scores(teacher, blocks, data=None, batch_size=32):
@@ -66,6 +67,7 @@ def _activation_scores(teacher, blocks, data, batch_size):
     config = teacher.bert_config
     names = [(f"{layer_prefix(b)}_attention_context", f"{layer_prefix(b)}_intermediate_activation") for b in blocks]
     probe = keras.Model(teacher.input, [[teacher.get_layer(name).output for name in pair] for pair in names])
+    probe_call = inference_function(probe)
     head_sums = {b: np.zeros(config.num_heads) for b in blocks}
     unit_sums = {b: np.zeros(config.intermediate_size) for b in blocks}
     tokens = 0.0
@@ -74,7 +76,7 @@ def _activation_scores(teacher, blocks, data, batch_size):
         batch.setdefault("token_type_ids", np.zeros_like(batch["input_ids"]))
         mask = batch["attention_mask"].astype(np.float64)
         tokens += mask.sum()
-        for block, (context, activation) in zip(blocks, probe(batch, training=False)):
+        for block, (context, activation) in zip(blocks, probe_call(batch)):
             head_sums[block] += _head_contributions(teacher, block, context.numpy(), mask)
             unit_sums[block] += np.einsum("bsu,bs->u", np.abs(activation.numpy()), mask)
     scores = {}

@@ -165,8 +165,10 @@ def _require_names(names, folder):
 
 
 def _keras_logits(model):
+    from tfdistill.models.inference import inference_function
+
     def predict_logits(features):
-        outputs = model(features, training=False)
+        outputs = inference_function(model)(features)  # the closure keeps the model alive
         return np.asarray(outputs["logits"] if isinstance(outputs, dict) else outputs)
     return predict_logits
 

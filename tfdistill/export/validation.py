@@ -65,8 +65,10 @@ def keras_logits(model, features, batch_size=64):
     from tfdistill.export.features import rows
     from tfdistill.export.signature import logits_of
 
-    count = len(features["input_ids"])
-    batches = [logits_of(model(rows(features, start, start + batch_size), training=False)).numpy()
+    from tfdistill.models.inference import inference_function
+
+    count, call = len(features["input_ids"]), inference_function(model)
+    batches = [logits_of(call(rows(features, start, start + batch_size))).numpy()
                for start in range(0, count, batch_size)]
     return np.concatenate(batches).astype(np.float32)
 
