@@ -97,7 +97,7 @@ def _observer(float_model, targets):
 
 def _range_rule(wrapper, prefix):
     """The batch -> (low, high) rule of the quantizer behind a wrapper's `prefix` range."""
-    from tfdistill.compress.quantize_configs import batch_range
+    from tfdistill.compress.quantizers import batch_range
 
     if prefix in ("input", "output"):
         quantizers = getattr(wrapper.quantize_config, f"get_{prefix}_quantizers")(wrapper.layer)

@@ -36,27 +36,16 @@ import tensorflow as tf
 import tf_keras as keras
 import tensorflow_model_optimization as tfmot
 
+from tfdistill.compress.quantizers import EMA_DECAY, LastValueQuantizerSTE, MovingAverageQuantizerSTE, fake_quant
 from tfdistill.models.bert.bert_layers import MASK_PENALTY
 
 quantizers = tfmot.quantization.keras.quantizers
-# tfmot's moving-average decay (quant_ops.MovingAvgQuantize).
-EMA_DECAY = 0.999
 # Padded attention scores are clamped this far below the smallest real score: e^-8 = 3.4e-4.
 SCORES_MARGIN = 8.0
 
 
-def batch_range(values):
-    """The range a moving-average quantizer moves toward for one batch: `[min(v, 0), max(v, 0)]`.
-
-    Example:
-    >>> [float(x) for x in batch_range(tf.constant([0.5, 2.0]))]
-    [0.0, 2.0]
-    """
-    return tf.minimum(tf.reduce_min(values), 0.0), tf.maximum(tf.reduce_max(values), 0.0)
-
-
 def _activation_quantizer():
-    return quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
+    return MovingAverageQuantizerSTE(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
 
 
 def _weight_quantizer(preserve_sparsity, per_axis=False):
@@ -68,7 +57,7 @@ def _weight_quantizer(preserve_sparsity, per_axis=False):
 
         return registry.PrunePreserveDefaultWeightsQuantizer(
             num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
-    return quantizers.LastValueQuantizer(num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
+    return LastValueQuantizerSTE(num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
 
 
 class _NoWeightsOrActivations(tfmot.quantization.keras.QuantizeConfig):
@@ -193,6 +182,7 @@ class MaskedScoresQuantizer(quantizers.MovingAverageQuantizer):
             low, high = self.batch_range(inputs)
             min_var = min_var.assign(EMA_DECAY * min_var + (1.0 - EMA_DECAY) * low)
             max_var = max_var.assign(EMA_DECAY * max_var + (1.0 - EMA_DECAY) * high)
+            return fake_quant(inputs, min_var, max_var)
         return tf.quantization.fake_quant_with_min_max_vars(inputs, min_var, max_var, num_bits=8, narrow_range=False)
 
     def get_config(self):
@@ -314,5 +304,5 @@ class DenseQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
 CUSTOM_OBJECTS = {
     cls.__name__: cls for cls in (OutputQuantizeConfig, NoOpQuantizeConfig, TableQuantizeConfig,
                                   MaskedScoresQuantizer, ScoresQuantizeConfig, RowwiseQuantizer,
-                                  DenseQuantizeConfig)
+                                  DenseQuantizeConfig, LastValueQuantizerSTE, MovingAverageQuantizerSTE)
 }

@@ -17,6 +17,8 @@ import tensorflow as tf
 import tf_keras as keras
 import tensorflow_model_optimization as tfmot
 
+from tfdistill.compress.quantizers import batch_range
+
 
 @keras.utils.register_keras_serializable(package="tfdistill")
 class InputQuantizeWrapper(tfmot.quantization.keras.QuantizeWrapperV2):
@@ -124,11 +126,6 @@ class TableQuantizeWrapper(tfmot.quantization.keras.QuantizeWrapperV2):
     def _record_range(table, quantizer, variables):
         """The whole table's range as tfmot's `LastValueQuantize` computes it, assigned to its
         variables (no gradient reaches the table through it)."""
-        table = tf.stop_gradient(table)
-        low, high = tf.reduce_min(table), tf.reduce_max(table)
-        if quantizer.symmetric:
-            ratio = -1.0 if quantizer.narrow_range else -((1 << quantizer.num_bits) - 2) / (1 << quantizer.num_bits)
-            low, high = tf.minimum(low, high / ratio), tf.maximum(high, low * ratio)
-        else:
-            low, high = tf.minimum(low, 0.0), tf.maximum(high, 0.0)
+        low, high = batch_range(tf.stop_gradient(table), symmetric=quantizer.symmetric,
+                                narrow_range=quantizer.narrow_range, num_bits=quantizer.num_bits)
         return variables["min_var"].assign(low), variables["max_var"].assign(high)
