@@ -48,6 +48,8 @@ _EXPORTS = {
     "TableQuantizeConfig": "tfdistill.compress.quantize_configs",
     "ScoresQuantizeConfig": "tfdistill.compress.quantize_configs",
     "MaskedScoresQuantizer": "tfdistill.compress.quantize_configs",
+    "LastValueQuantizerSTE": "tfdistill.compress.quantizers",
+    "MovingAverageQuantizerSTE": "tfdistill.compress.quantizers",
     "calibrate_ranges": "tfdistill.compress.calibration",
     "dequantized_copy": "tfdistill.compress.calibration",
     "weight_sparsity": "tfdistill.compress.report",
