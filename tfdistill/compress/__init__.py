@@ -50,6 +50,7 @@ _EXPORTS = {
     "MaskedScoresQuantizer": "tfdistill.compress.quantize_configs",
     "LastValueQuantizerSTE": "tfdistill.compress.quantizers",
     "MovingAverageQuantizerSTE": "tfdistill.compress.quantizers",
+    "PrunePreservingQuantizerSTE": "tfdistill.compress.quantizers",
     "calibrate_ranges": "tfdistill.compress.calibration",
     "dequantized_copy": "tfdistill.compress.calibration",
     "weight_sparsity": "tfdistill.compress.report",

@@ -36,7 +36,8 @@ import tensorflow as tf
 import tf_keras as keras
 import tensorflow_model_optimization as tfmot
 
-from tfdistill.compress.quantizers import EMA_DECAY, LastValueQuantizerSTE, MovingAverageQuantizerSTE, fake_quant
+from tfdistill.compress.quantizers import (EMA_DECAY, LastValueQuantizerSTE, MovingAverageQuantizerSTE,
+                                          PrunePreservingQuantizerSTE, fake_quant)
 from tfdistill.models.bert.bert_layers import MASK_PENALTY
 
 quantizers = tfmot.quantization.keras.quantizers
@@ -49,15 +50,10 @@ def _activation_quantizer():
 
 
 def _weight_quantizer(preserve_sparsity, per_axis=False):
-    if preserve_sparsity:
-        # tfmot's prune-preserving weight quantizer: multiplies by the sparsity mask it read at
-        # build time, so zeros stay exact zeros through QAT (same settings otherwise).
-        from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (
-            prune_preserve_quantize_registry as registry)
-
-        return registry.PrunePreserveDefaultWeightsQuantizer(
-            num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
-    return LastValueQuantizerSTE(num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
+    # The prune-preserving quantizer multiplies by the sparsity mask it read at build time, so
+    # zeros stay exact zeros through QAT (same settings otherwise).
+    quantizer = PrunePreservingQuantizerSTE if preserve_sparsity else LastValueQuantizerSTE
+    return quantizer(num_bits=8, per_axis=per_axis, symmetric=True, narrow_range=True)
 
 
 class _NoWeightsOrActivations(tfmot.quantization.keras.QuantizeConfig):
@@ -304,5 +300,6 @@ class DenseQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
 CUSTOM_OBJECTS = {
     cls.__name__: cls for cls in (OutputQuantizeConfig, NoOpQuantizeConfig, TableQuantizeConfig,
                                   MaskedScoresQuantizer, ScoresQuantizeConfig, RowwiseQuantizer,
-                                  DenseQuantizeConfig, LastValueQuantizerSTE, MovingAverageQuantizerSTE)
+                                  DenseQuantizeConfig, LastValueQuantizerSTE, MovingAverageQuantizerSTE,
+                                  PrunePreservingQuantizerSTE)
 }

@@ -13,6 +13,8 @@ every export, are tfmot's op for op.
 import tensorflow as tf
 import tf_keras as keras
 import tensorflow_model_optimization as tfmot
+from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (
+    prune_preserve_quantize_registry)
 
 _quantizers = tfmot.quantization.keras.quantizers
 # tfmot's moving-average decay (quant_ops.MovingAvgQuantize).
@@ -62,7 +64,9 @@ def fake_quant(inputs, low, high, per_channel=False, num_bits=8, narrow_range=Fa
 
         return op(values, low, high, num_bits=num_bits, narrow_range=narrow_range), gradient
 
-    return quantize(inputs)
+    # A kernel arrives as a variable; custom_gradient must see a tensor (a variable read inside
+    # it would ask for a variable gradient).
+    return quantize(tf.convert_to_tensor(inputs))
 
 
 def batch_range(inputs, per_channel=False, symmetric=False, narrow_range=False, num_bits=8):
@@ -86,9 +90,14 @@ def batch_range(inputs, per_channel=False, symmetric=False, narrow_range=False, 
 class _SteQuantizerMixin:
     """Training: the range update of `_update_range`, then `fake_quant`; inference: tfmot's."""
 
+    def _values(self, inputs, weights):
+        """What is quantized: the inputs (the prune-preserving quantizer masks them first)."""
+        return inputs
+
     def __call__(self, inputs, training, weights, **kwargs):
         if not training:
             return super().__call__(inputs, training, weights, **kwargs)
+        inputs = self._values(inputs, weights)
         low, high = batch_range(inputs, self.per_axis, self.symmetric, self.narrow_range, self.num_bits)
         low, high = self._update_range(weights["min_var"], weights["max_var"], low, high)
         return fake_quant(inputs, low, high, per_channel=self.per_axis, num_bits=self.num_bits,
@@ -110,6 +119,21 @@ class LastValueQuantizerSTE(_SteQuantizerMixin, _quantizers.LastValueQuantizer):
 
 
 @keras.utils.register_keras_serializable(package="tfdistill")
+class PrunePreservingQuantizerSTE(LastValueQuantizerSTE,
+                                  prune_preserve_quantize_registry.PrunePreserveDefaultWeightsQuantizer):
+    """tfmot's prune-preserving weight quantizer (the kernel times the sparsity mask it read at
+    build time, then last-value ranges: pruned zeros stay exact zeros) with `fake_quant`'s gradient.
+
+    Example:
+    >>> PrunePreservingQuantizerSTE(num_bits=8, per_axis=True, symmetric=True, narrow_range=True).per_axis
+    True
+    """
+
+    def _values(self, inputs, weights):
+        return tf.multiply(inputs, weights["sparsity_mask"])
+
+
+@keras.utils.register_keras_serializable(package="tfdistill")
 class MovingAverageQuantizerSTE(_SteQuantizerMixin, _quantizers.MovingAverageQuantizer):
     """tfmot's `MovingAverageQuantizer` (the range moves toward each batch's, decay 0.999) with
     `fake_quant`'s gradient.
@@ -125,4 +149,4 @@ class MovingAverageQuantizerSTE(_SteQuantizerMixin, _quantizers.MovingAverageQua
                 average(max_var, high, EMA_DECAY, zero_debias=False, name="AssignMaxEma"))
 
 
-__all__ = ["LastValueQuantizerSTE", "MovingAverageQuantizerSTE", "batch_range", "fake_quant", "nudged_range"]
+__all__ = ["LastValueQuantizerSTE", "MovingAverageQuantizerSTE", "PrunePreservingQuantizerSTE", "batch_range", "fake_quant", "nudged_range"]

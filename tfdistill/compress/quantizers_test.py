@@ -6,6 +6,8 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 import tensorflow_model_optimization as tfmot
+from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (
+    prune_preserve_quantize_registry)
 
 from tfdistill.compress import quantizers
 
@@ -54,7 +56,9 @@ def test_fake_quant_gives_tensorflows_outputs_and_input_gradient(per_channel, na
     assert 0 < actual[1].sum() < actual[1].size  # some inputs clipped, some passed
 
 
+PRUNE_PRESERVING = prune_preserve_quantize_registry.PrunePreserveDefaultWeightsQuantizer
 CASES = [
+    (quantizers.PrunePreservingQuantizerSTE, PRUNE_PRESERVING, dict(per_axis=True, symmetric=True, narrow_range=True)),
     (quantizers.LastValueQuantizerSTE, TFMOT.LastValueQuantizer, dict(per_axis=True, symmetric=True, narrow_range=True)),
     (quantizers.LastValueQuantizerSTE, TFMOT.LastValueQuantizer, dict(per_axis=False, symmetric=True, narrow_range=True)),
     (quantizers.MovingAverageQuantizerSTE, TFMOT.MovingAverageQuantizer,
@@ -62,14 +66,24 @@ CASES = [
 ]
 
 
+def _wrapper_of(kernel):
+    """What a quantizer's `build` reads of its wrapper: `add_weight`, and the wrapped layer's kernel."""
+    wrapper = keras.layers.Layer()
+    wrapper.layer = keras.layers.Layer()
+    wrapper.layer.kernel = tf.Variable(kernel)
+    return wrapper
+
+
 @pytest.mark.parametrize("ours,theirs,settings", CASES)
 def test_the_quantizers_train_and_infer_as_tfmots(ours, theirs, settings):
     rng = np.random.default_rng(3)
     shape = (24, 7)  # a Dense kernel (tfmot's per-axis ranges take 2-D or 4-D tensors)
+    kernel = np.random.default_rng(4).normal(size=shape).astype(np.float32)
+    kernel[np.random.default_rng(5).random(shape) < 0.5] = 0.0  # what the prune-preserving mask reads
     results = []
     for cls in (ours, theirs):
         quantizer = cls(num_bits=8, **settings)
-        weights = quantizer.build(tf.TensorShape(shape), "kernel", keras.layers.Layer())
+        weights = quantizer.build(tf.TensorShape(shape), "kernel", _wrapper_of(kernel))
         steps = []
         for step in range(3):
             values = tf.constant(np.random.default_rng(step).normal(0, 1.5, shape).astype(np.float32))
