@@ -11,8 +11,9 @@ them, max_length 64, the shipped MiniLM teacher with a fresh 2-class head):
 - `qat`: the Distiller step on its QAT copy (`quantize_student(preserve_sparsity=True)`).
 
 Levers (see `tfdistill.training.precision`, `tfdistill.distill.teacher_cache`,
-`tfdistill.training.optimization`): `bf16` (mixed bfloat16 models), `cache` (teacher logits
-computed once, fed with the batches), `lazy` (`LazyAdamW`: embedding tables updated only in the
+`tfdistill.training.optimization`): `bf16` (mixed bfloat16 models), `cache` (the bf16 teacher's
+outputs computed once, fed with the batches: logits, and for `intermediate` also the hidden
+states and attention maps), `lazy` (`LazyAdamW`: embedding tables updated only in the
 rows a batch reads; without it, `FusedAdamW`, the old code's Keras AdamW in a fused kernel),
 `xla` (`jit_compile=True`, `--xla`), `inter1` (one inter-op thread: a worker of its own). The
 new code's "off" also has what is not a lever: `FusedAdamW`, `Dropout16` and the GELU gradient
@@ -66,12 +67,14 @@ NEW_VARIANTS = {
     "teacher": {"off": (), "bf16": ("bf16",), "bf16+lazy": ("bf16", "lazy")},
     "distill": {"off": (), "cache": ("cache",), "cache+lazy": ("cache", "lazy"), "bf16+cache": ("bf16", "cache"),
                 "bf16+cache+lazy": ("bf16", "cache", "lazy")},
-    "intermediate": {"off": (), "bf16": ("bf16",), "bf16+lazy": ("bf16", "lazy")},
+    "intermediate": {"off": (), "bf16": ("bf16",), "cache": ("cache",), "cache+lazy": ("cache", "lazy"),
+                     "bf16+cache": ("bf16", "cache")},
     "prune": {"off": (), "cache": ("bf16", "cache"), "cache+lazy": ("bf16", "cache", "lazy")},
     "qat": {"off": (), "cache": ("bf16", "cache"), "cache+lazy": ("bf16", "cache", "lazy")},
 }
 # The new code's defaults (the distilled student trains in float32 unless asked; LazyAdamW is opt-in).
-DEFAULTS = {"teacher": "bf16", "distill": "cache", "intermediate": "bf16", "prune": "cache", "qat": "cache"}
+# Cached teacher outputs are always the bf16 teacher's, as under the default `auto` precision.
+DEFAULTS = {"teacher": "bf16", "distill": "cache", "intermediate": "cache", "prune": "cache", "qat": "cache"}
 
 
 # ---------------------------------------------------------------- batches (no TensorFlow)
@@ -150,18 +153,18 @@ def measure_gemm():
 class Variant:
     """One compiled model stepping through the batches with `train_function`, as `fit` does."""
 
-    def __init__(self, model, batches, logits=None, callbacks=()):
+    def __init__(self, model, batches, cached=None, callbacks=()):
         import tensorflow as tf
 
         self.model, self.callbacks = model, list(callbacks)
         spec = {name: tf.TensorSpec([None, None], tf.int32) for name in batches[0][0]}
-        if logits is not None:
-            spec["teacher_logits"] = tf.TensorSpec([None, logits[0].shape[1]], tf.float32)
+        for name, value in (cached[0] if cached else {}).items():
+            spec[name] = _cached_spec(name, value)
 
         def generate():
             while True:
                 for i, (features, labels) in enumerate(batches):
-                    yield (dict(features, teacher_logits=logits[i]) if logits is not None else features), labels
+                    yield (dict(features, **cached[i]) if cached else features), labels
 
         dataset = tf.data.Dataset.from_generator(
             generate, output_signature=(spec, tf.TensorSpec([None], tf.int32))).prefetch(2)
@@ -179,6 +182,19 @@ class Variant:
             logs = self.function(self.iterator)
         float(logs["loss"])
         return (time.perf_counter() - start) / steps
+
+
+def _cached_spec(name, value):
+    """The `TensorSpec` of a cached teacher feature (`teacher_cache.pack`): batch and width vary."""
+    import tensorflow as tf
+
+    if name == "teacher_logits":
+        shape = [None, *value.shape[1:]]
+    elif name == "teacher_hidden_states":  # [batch, seq, layers + 1, hidden]
+        shape = [None, None, *value.shape[2:]]
+    else:  # attention maps [batch, layers, heads, seq, seq]
+        shape = [None, *value.shape[1:3], None, None]
+    return tf.TensorSpec(shape, tf.as_dtype(value.dtype))
 
 
 def _models(new):
@@ -206,7 +222,7 @@ def _models(new):
     return models
 
 
-def _compile_variant(step_type, levers, models, batches, logits, jit, new):
+def _compile_variant(step_type, levers, models, batches, jit, new):
     import tf_keras as keras
     from tfdistill.distill import Distiller
     from tfdistill.models.bert.bert_model import logits_model
@@ -230,7 +246,20 @@ def _compile_variant(step_type, levers, models, batches, logits, jit, new):
         from tfdistill import compress
 
         callbacks = compress.pruning_callbacks()
-    return Variant(model, batches, logits if "cache" in levers else None, callbacks)
+    return Variant(model, batches, _cached_outputs(step_type, models, batches) if "cache" in levers else None,
+                   callbacks)
+
+
+def _cached_outputs(step_type, models, batches):
+    """Each batch's teacher outputs as the training pipeline feeds them (`teacher_cache`): the
+    bf16 teacher's (the default precision), the logits, and for `intermediate` the hidden states
+    and attention maps too."""
+    from tfdistill.distill import teacher_cache
+
+    keys = ("logits", "hidden_states", "attentions") if step_type == "intermediate" else ("logits",)
+    return [{name: value.numpy() for name, value in
+             teacher_cache.pack(models["teacher_bf16"](features, training=False), keys).items()}
+            for features, _ in batches]
 
 
 def _variant_plan(new):
@@ -269,10 +298,9 @@ def training_worker(new):
     batches = load_batches(FLAGS.batches_file)
     start = time.perf_counter()
     models = _models(new)
-    logits = [models["teacher"](f, training=False)["logits"].numpy() for f, _ in batches]
     variants = {}
     for step_type, name, levers in _variant_plan(new):
-        variants[f"{step_type}/{name}"] = _compile_variant(step_type, levers, models, batches, logits,
+        variants[f"{step_type}/{name}"] = _compile_variant(step_type, levers, models, batches,
                                                            "xla" in levers, new)
         variants[f"{step_type}/{name}"].run(len(batches))  # trace and warm up every shape
     cache_pass = CachePass(models) if new and not FLAGS.inter_op else None
@@ -286,16 +314,20 @@ def training_worker(new):
         times = {key: variant.run(len(batches)) for key, variant in variants.items()
                  if key.split("/")[0] == command[1]}
         if cache_pass is not None and command[1] == "cache":
-            times["cache_pass_per_example"] = cache_pass()
+            times.update(cache_pass())
         print(json.dumps(times), flush=True)
     # Skips interpreter shutdown, which can hang on the tf.data generator threads.
     os._exit(0)
 
 
 class CachePass:
-    """Times the one-time teacher pass (`TeacherLogits`, bf16 teacher) per example, on examples
-    the warm-up did not see. Its fixed cost (building a pipeline, ~1 s) is included, so this
+    """Times the one-time teacher pass (`TeacherOutputs`, bf16 teacher) per example, on examples
+    the warm-up did not see: the logits, and the logits, hidden states and attention maps that
+    `intermediate` reads. Its fixed cost (building a pipeline, ~1 s) is included, so this
     overstates what a whole training split costs per example."""
+
+    KEYS = {"cache_pass_per_example": ("logits",),
+            "cache_pass_intermediate_per_example": ("logits", "hidden_states", "attentions")}
 
     def __init__(self, models):
         import tfdistill
@@ -305,13 +337,18 @@ class CachePass:
         train = tfdistill.datasets.load("rotten_tomatoes").train
         self.warm, self.split = train.take(range(256)), train.take(range(256, 256 + n))
         preprocessor = tfdistill.TextClassifierPreprocessor(tfdistill.Tokenizer.from_pretrained(path), FLAGS.max_length)
-        self.run = teacher_cache.TeacherLogits(models["teacher_bf16"], preprocessor)
-        self.run(self.warm)  # trace
+        self.runs = {name: teacher_cache.TeacherOutputs(models["teacher_bf16"], preprocessor, keys)
+                     for name, keys in self.KEYS.items()}
+        for run in self.runs.values():
+            run(self.warm)  # trace
 
     def __call__(self):
-        start = time.perf_counter()
-        self.run(self.split)
-        return (time.perf_counter() - start) / len(self.split)
+        seconds = {}
+        for name, run in self.runs.items():
+            start = time.perf_counter()
+            run(self.split)
+            seconds[name] = (time.perf_counter() - start) / len(self.split)
+        return seconds
 
 
 # ---------------------------------------------------------------- orchestration
@@ -449,15 +486,20 @@ def _row(worker, key, levers, step_type, rounds, flops, gemm):
 
 
 def _print_summary(rows, rounds, workers):
-    cache = [r[("new", "cache_pass_per_example")] for r in rounds if ("new", "cache_pass_per_example") in r]
+    def pass_seconds(name):  # the one-time teacher pass, seconds per example (median of rounds)
+        values = [r[("new", name)] for r in rounds if ("new", name) in r]
+        return float(np.median(values)) if values else None
+
     print("\nSummary: new defaults vs the old code (median of per-round ratios; >= 2x is the goal)")
     for step_type in FLAGS.step_types:
         key = ("new", f"{step_type}/{DEFAULTS[step_type]}")
         ratio = _median_ratio(rounds, ("old", f"{step_type}/old"), key)
         line = f"  {step_type:13s} {DEFAULTS[step_type]:12s} {ratio:5.2f}x"
+        cache = pass_seconds("cache_pass_intermediate_per_example" if step_type == "intermediate"
+                             else "cache_pass_per_example")
         if "cache" in DEFAULTS[step_type] and cache:
             # The one-time teacher pass, spread over one epoch of 32-example steps.
-            per_step = float(np.median(cache)) * FLAGS.batch_size
+            per_step = cache * FLAGS.batch_size
             step = float(np.median([r[key] for r in rounds]))
             old = float(np.median([r[("old", f"{step_type}/old")] for r in rounds])) if \
                 ("old", f"{step_type}/old") in rounds[0] else float("nan")
@@ -465,10 +507,12 @@ def _print_summary(rows, rounds, workers):
             line += (f"   with the teacher pass: {old / (step + per_step):5.2f}x over 1 epoch, "
                      f"{old / (step + per_step / 4):5.2f}x over 4")
         print(line)
-    if cache:
-        print(f"  one-time teacher pass (bf16, length-sorted batches of 128): "
-              f"{float(np.median(cache)) * 1e3:.2f} ms per example, "
-              f"{float(np.median(cache)) * FLAGS.batch_size * 1e3:.0f} ms per batch of training data")
+    for name, what in (("cache_pass_per_example", "logits"),
+                       ("cache_pass_intermediate_per_example", "logits, hidden states, attention maps")):
+        if pass_seconds(name):
+            print(f"  one-time teacher pass (bf16, length-sorted batches of 128; {what}): "
+                  f"{pass_seconds(name) * 1e3:.2f} ms per example, "
+                  f"{pass_seconds(name) * FLAGS.batch_size * 1e3:.0f} ms per batch of training data")
 
 
 def main(argv):

@@ -4,7 +4,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tfdistill.distill import losses as losses_lib
-from tfdistill.distill.teacher_cache import FEATURE as CACHED_LOGITS
+from tfdistill.distill import teacher_cache
 from tfdistill.distill.teachers import as_teacher
 from tfdistill.training.precision import float32_outputs
 
@@ -23,8 +23,8 @@ class Distiller(keras.Model):
     classification head (general distillation, `tfdistill.distill.general`) trains on terms
     that read no logits and reports neither `accuracy` nor `agreement`.
 
-    Batches whose features carry `"teacher_logits"` (`tfdistill.distill.teacher_cache`) use
-    those instead of running the teacher, when every term reads only logits. Models built under
+    Batches whose features carry teacher outputs (`"teacher_logits"`, `"teacher_hidden_states"`,
+    ...: `tfdistill.distill.teacher_cache`) use those instead of running the teacher. Models built under
     a mixed-precision policy (`tfdistill.training.precision`) train as they are: every loss
     term reads their outputs cast to float32.
 
@@ -100,7 +100,7 @@ class Distiller(keras.Model):
         return [self._total_tracker, *self._trackers.values(), *predictions]
 
     def call(self, inputs, training=None):
-        outputs = self.student(_model_features(inputs), training=training)
+        outputs = self.student(teacher_cache.model_features(inputs), training=training)
         # A student without a head (general distillation) gives its last hidden states instead.
         return tf.cast(outputs["logits"] if self._with_logits else outputs["hidden_states"][-1], tf.float32)
 
@@ -108,13 +108,15 @@ class Distiller(keras.Model):
         return {key for term in self.loss_terms for key in term.requires} | ({"logits"} if self._with_logits else set())
 
     def _teacher_outputs(self, features):
-        """The teacher's outputs that the terms read, float32: cached logits when the batch has them."""
-        if CACHED_LOGITS in features:
-            needed = sorted(self._required() - {"logits"})
-            if needed:
-                raise ValueError(f"The batches carry cached teacher logits, but the loss terms also read the "
-                                 f"teacher's {needed}; build the data without cached logits for these terms.")
-            return {"logits": tf.cast(features[CACHED_LOGITS], tf.float32)}
+        """The teacher's outputs that the terms read, float32: cached ones when the batch has them."""
+        cached = teacher_cache.cached_outputs(features)
+        if cached is not None:
+            missing = sorted({key for term in self.loss_terms for key in term.requires} - set(cached))
+            if missing:
+                raise ValueError(f"The batches carry cached teacher outputs {sorted(cached)}, but the loss terms "
+                                 f"also read the teacher's {missing}; build the data with those outputs cached "
+                                 "(tfdistill.distill.teacher_cache.keys_to_cache) or without cached outputs.")
+            return {key: value for key, value in cached.items() if key in self._required()}
         outputs = float32_outputs(self.teacher(features), self._required())
         return tf.nest.map_structure(tf.stop_gradient, outputs)
 
@@ -134,7 +136,7 @@ class Distiller(keras.Model):
         features, labels = _unpack(data)
         # Outside the tape: nothing flows back into the teacher, so its activations need not be kept.
         teacher_outputs = self._teacher_outputs(features)
-        features = _model_features(features)
+        features = teacher_cache.model_features(features)
         with tf.GradientTape() as tape:
             student_outputs = self._student_outputs(features, training=True)
             total, values = self._loss_values(features, labels, student_outputs, teacher_outputs)
@@ -146,7 +148,7 @@ class Distiller(keras.Model):
     def test_step(self, data):
         features, labels = _unpack(data)
         teacher_outputs = self._teacher_outputs(features)
-        features = _model_features(features)
+        features = teacher_cache.model_features(features)
         student_outputs = self._student_outputs(features, training=False)
         total, values = self._loss_values(features, labels, student_outputs, teacher_outputs)
         return self._update_metrics(total, values, student_outputs, teacher_outputs, labels)
@@ -199,13 +201,6 @@ def student_spec_of(model):
         raise TypeError(f"The student {model.name!r} has no bert_config; build it with tfdistill.build_bert or "
                         "tfdistill.student_from_teacher.")
     return losses_lib.bert_spec(config)
-
-
-def _model_features(features):
-    """The features without the cached teacher logits (the models' inputs only)."""
-    if isinstance(features, dict) and CACHED_LOGITS in features:
-        return {key: value for key, value in features.items() if key != CACHED_LOGITS}
-    return features
 
 
 def _unpack(data):

@@ -5,6 +5,8 @@ import collections
 import os
 import time
 
+import numpy as np
+
 from tfdistill.data.preprocessor import as_preprocessor
 from tfdistill.distill import losses as losses_lib
 from tfdistill.distill.augment import EmbeddingNeighbourAugmenter, concatenate
@@ -68,35 +70,51 @@ def augmented_train_split(teacher, tokenizer, split, copies, seed=0):
 
 
 class _StageData:
-    """Builds a stage's training and validation datasets, with cached teacher logits when the
-    stage's terms read only logits and caching is on (`teacher_cache`)."""
+    """Builds a stage's training and validation datasets, with the teacher's outputs computed once
+    when caching is on and the stage's terms read only outputs the cache keeps (`teacher_cache`)."""
 
     def __init__(self, teacher, preprocessor, data, train_split, batch_size, seed, cache_key):
-        self.teacher, self.splits = teacher, (train_split, data.validation)
+        self.teacher, self.preprocessor, self.splits = teacher, preprocessor, (train_split, data.validation)
         self.dataset_args = (preprocessor, batch_size)
-        self.seed = seed
+        self.seed, self.cache_key = seed, cache_key
         self._built = {}
-        self._logits = None if cache_key is None else teacher_cache.TeacherLogits(teacher, preprocessor, key=cache_key)
 
     def get(self, terms, verbose):
         """Returns `(TrainingDatasets, cached)` for a stage's loss terms."""
-        cached = self._logits is not None and teacher_cache.cacheable(
-            [losses_lib.get(term) for term in terms], as_teacher(self.teacher))
-        if cached not in self._built:
-            build = self._with_cached_logits(verbose) if cached else None
-            self._built[cached] = training_datasets(*self.splits, *self.dataset_args, seed=self.seed,
-                                                    bucket_by_length=True, build=build)
-        return self._built[cached], cached
+        keys = self._keys_to_cache([losses_lib.get(term) for term in terms], verbose)
+        if keys not in self._built:
+            build = self._with_cached_outputs(keys, verbose) if keys else None
+            self._built[keys] = training_datasets(*self.splits, *self.dataset_args, seed=self.seed,
+                                                  bucket_by_length=True, build=build)
+        return self._built[keys], keys is not None
 
-    def _with_cached_logits(self, verbose):
+    def _keys_to_cache(self, terms, verbose):
+        teacher = as_teacher(self.teacher)
+        keys = None if self.cache_key is None else teacher_cache.keys_to_cache(terms, teacher)
+        if keys is None or keys == ("logits",):
+            return keys
+        lengths = np.concatenate([self.preprocessor.tokenize(split)["attention_mask"].sum(axis=1)
+                                  for split in self.splits])
+        size, limit = teacher_cache.estimated_bytes(lengths, keys, teacher.spec), teacher_cache.max_bytes()
+        if size > limit:
+            if verbose:
+                print(f"The teacher's {', '.join(keys)} would take up to {size / 2**30:.1f} GiB kept in memory "
+                      f"(teacher_cache.max_bytes() is {limit / 2**30:.1f} GiB): the teacher runs in every step.",
+                      flush=True)
+            return None
+        return keys
+
+    def _with_cached_outputs(self, keys, verbose):
+        run = teacher_cache.TeacherOutputs(self.teacher, self.preprocessor, keys, key=self.cache_key)
+
         def build(split, make_dataset):
             start = time.perf_counter()
-            logits = self._logits(split)
+            outputs = run(split)
             if verbose:
                 name = "train" if split is self.splits[0] else "validation"
-                print(f"Teacher logits for the {len(split)} {name} examples ready in "
+                print(f"Teacher {', '.join(keys)} for the {len(split)} {name} examples ready in "
                       f"{time.perf_counter() - start:.0f} s (computed once, reused every epoch).", flush=True)
-            return teacher_cache.with_teacher_logits(split, logits, make_dataset)
+            return teacher_cache.with_teacher_outputs(split, outputs, make_dataset)
 
         return build
 
@@ -147,9 +165,10 @@ def distill(teacher, student, preprocessor, data, *, losses=DEFAULT_LOSSES, max_
 
     Speed (on by default, each with a switch): the models train in mixed bfloat16 on CPUs with
     bfloat16 units (`tfdistill.training.precision`; `student` itself stays float32 and receives
-    the trained weights), and a stage whose terms read only the teacher's logits gets them
-    computed once per split (`tfdistill.distill.teacher_cache`) instead of a teacher forward pass
-    per step: the same batches in the same order.
+    the trained weights), and a stage whose terms read only the teacher's logits, hidden states
+    and attention maps gets them computed once per split (`tfdistill.distill.teacher_cache`;
+    hidden states and maps while they fit in `teacher_cache.max_bytes()`) instead of a teacher
+    forward pass per step: the same batches in the same order.
 
     Args:
         teacher: a tfdistill `BertModel` classifier (frozen).

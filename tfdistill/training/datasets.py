@@ -38,7 +38,7 @@ def training_datasets(train_split, validation_split, preprocessor, batch_size, *
         bucket_by_length: bool, batch similar lengths together (`make_tf_dataset`).
         build: optional callable `(split, make_dataset) -> tf.data.Dataset` that builds a split's
             dataset with `make_dataset` (`Split -> tf.data.Dataset`), e.g. adding cached teacher
-            logits (`tfdistill.distill.teacher_cache.with_teacher_logits`); it must keep the
+            outputs (`tfdistill.distill.teacher_cache.with_teacher_outputs`); it must keep the
             batches. Default: `make_dataset(split)`.
 
     Returns:
