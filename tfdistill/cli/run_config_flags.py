@@ -119,8 +119,9 @@ def define_run_config_flags():
                       "has bfloat16 units (AVX512_BF16, AMX), distilled, pruned and QAT students in float32; "
                       "bfloat16: the distilled student too; float32: nothing. Every saved model is float32.")
     flags.DEFINE_bool("cache_teacher_outputs", demo.cache_teacher_outputs, "When every loss term reads only the "
-                      "teacher's logits, compute them once per split (shared by the distill, prune and qat stages) "
-                      "instead of a teacher forward pass per step (same batches, same order).")
+                      "teacher's logits, hidden states and attention maps, compute them once per split (shared by "
+                      "the distill, prune and qat stages; hidden states and maps while they fit in a third of the "
+                      "memory, at most 8 GiB) instead of a teacher forward pass per step (same batches, same order).")
     flags.DEFINE_bool("lazy_adam", demo.lazy_adam, "Train every stage with LazyAdamW: update an embedding "
                       "table only in the rows each batch reads (TensorFlow Addons' LazyAdam): faster steps, not "
                       "AdamW, 0.3-1.6 test points lower in 4 of 4 paired runs. Default: AdamW (fused kernel).")

@@ -32,8 +32,9 @@ class RunConfig(Config):
         skip: stages switched off (`prune`, `qat`).
         mixed_precision: `auto` (bfloat16 teacher passes where the CPU has bfloat16 units),
             `bfloat16` (the distilled student too) or `float32`.
-        cache_teacher_outputs: compute the teacher's logits once per split when every loss
-            term reads only them (same batches, same order: the results do not change).
+        cache_teacher_outputs: compute the teacher's outputs once per split when every loss
+            term reads only its logits, hidden states and attention maps (same batches, same
+            order: the results do not change; `tfdistill.distill.teacher_cache`).
         lazy_adam: train with `LazyAdamW` (embedding tables updated only in the rows each
             batch reads: faster, not AdamW); False: AdamW (`FusedAdamW`).
         tensorboard_dir: optional folder for TensorBoard logs of the training stages, one

@@ -79,3 +79,19 @@ def test_adamw_follows_the_process_default_and_refuses_amsgrad():
     assert isinstance(restored, LazyAdamW) and restored.get_config()["epsilon"] == config["epsilon"] == 1e-6
     with pytest.raises(ValueError, match="amsgrad"):
         FusedAdamW(amsgrad=True)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_a_large_table_takes_the_xla_step_with_keras_adamw_arithmetic(monkeypatch, weight_decay):
+    monkeypatch.setattr(optimization, "XLA_MIN_ELEMENTS", 20)  # the 5 x 4 table takes the XLA step
+    rng = np.random.default_rng(2)
+    initial = {"word_embeddings": rng.normal(size=(5, 4)).astype(np.float32),
+               "bias": rng.normal(size=3).astype(np.float32)}
+    steps = [step + [tf.constant(rng.normal(size=3).astype(np.float32))] for step in _sparse_steps(rng)]
+    keras_adamw, fused = _optimizers(weight_decay=weight_decay, ours=FusedAdamW)
+    expected, got = _run(keras_adamw, initial, steps), _run(fused, initial, steps)
+    assert optimization._xla_adamw_step.experimental_get_tracing_count() >= 1
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # Row 0 is never read: only the decay moves it (AdamW, not lazy).
+    assert np.allclose(got[0][0], initial["word_embeddings"][0]) == (weight_decay == 0)

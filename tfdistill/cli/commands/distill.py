@@ -31,8 +31,10 @@ flags.DEFINE_enum("mixed_precision", "auto", ["auto", "bfloat16", "float32"],
                   "auto: the frozen teacher runs in mixed bfloat16 where the CPU has bfloat16 units "
                   "(AVX512_BF16, AMX), the student in float32; bfloat16: the student too; float32: neither. "
                   "The saved model is float32 either way.")
-flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, compute "
-                  "them once per split instead of a teacher forward pass per step (same batches, same order).")
+flags.DEFINE_bool("cache_teacher_outputs", True, "When every loss term reads only the teacher's logits, hidden "
+                  "states and attention maps, compute them once per split (hidden states and maps while they fit "
+                  "in a third of the memory, at most 8 GiB) instead of a teacher forward pass per step (same "
+                  "batches, same order).")
 optimizer_flags.define_optimizer_flags()
 distribution_flags.define_distribution_flags()
 tensorboard_flags.define_tensorboard_flag()
