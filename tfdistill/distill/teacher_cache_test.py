@@ -100,9 +100,9 @@ def test_distill_with_cached_outputs_is_the_same_training(terms):
     for cache in (False, True):
         teacher, student = _models(tokenizer)
         keras.utils.set_random_seed(0)
-        result = distill(teacher, student, tokenizer, data, losses=terms, max_length=16, epochs=1,
-                         batch_size=16, learning_rate=1e-3, verbose=0, mixed_precision="float32",
-                         cache_teacher_outputs=cache)
+        result = distill(teacher, student, tokenizer, data, losses=terms, max_length=16,
+                         epochs=teacher_cache.MIN_EPOCHS_FOR_SEQUENCES, batch_size=16, learning_rate=1e-3,
+                         verbose=0, mixed_precision="float32", cache_teacher_outputs=cache)
         assert result["cached_teacher"] == {"train": cache}
         runs.append((result["history"], student.get_weights()))
     keys = [key for key in runs[0][0] if key in runs[1][0]]
@@ -113,17 +113,21 @@ def test_distill_with_cached_outputs_is_the_same_training(terms):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
-def test_hidden_states_past_the_memory_limit_run_the_teacher_every_step(capsys):
+@pytest.mark.parametrize("max_bytes, epochs, reason", [
+    (1024, 3, "would take up to"), (None, 2, "pays off from 3 epochs, this stage trains 2")],
+    ids=["memory", "epochs"])
+def test_hidden_states_run_the_teacher_every_step_past_the_memory_or_under_the_epochs(capsys, max_bytes, epochs,
+                                                                                       reason):
     tokenizer, data = tiny_task(train=16)
     teacher, student = _models(tokenizer)
-    previous = teacher_cache.set_max_bytes(1024)
+    previous = teacher_cache.set_max_bytes(max_bytes)
     try:
-        result = distill(teacher, student, tokenizer, data, losses=INTERMEDIATE_TERMS, max_length=16, epochs=1,
+        result = distill(teacher, student, tokenizer, data, losses=INTERMEDIATE_TERMS, max_length=16, epochs=epochs,
                          batch_size=8, verbose=1, mixed_precision="float32", cache_teacher_outputs=True)
     finally:
         teacher_cache.set_max_bytes(previous)
     assert result["cached_teacher"] == {"train": False}
-    assert "the teacher runs in every step" in capsys.readouterr().out
+    assert reason in capsys.readouterr().out
 
 
 def test_bfloat16_distillation_hands_float32_weights_back():
@@ -131,7 +135,7 @@ def test_bfloat16_distillation_hands_float32_weights_back():
     teacher, student = _models(tokenizer)
     before = [w.copy() for w in student.get_weights()]
     result = distill(teacher, student, tokenizer, data, losses=LOGIT_TERMS + ["hidden_mse"], max_length=16,
-                     epochs=1, batch_size=16, learning_rate=1e-3, verbose=0, mixed_precision="bfloat16")
+                     epochs=3, batch_size=16, learning_rate=1e-3, verbose=0, mixed_precision="bfloat16")
     # The bfloat16 teacher's hidden states are kept in bfloat16.
     assert result["precision"] == "mixed_bfloat16" and result["cached_teacher"] == {"train": True}
     assert keras.mixed_precision.global_policy().name == "float32"

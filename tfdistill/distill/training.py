@@ -79,20 +79,25 @@ class _StageData:
         self.seed, self.cache_key = seed, cache_key
         self._built = {}
 
-    def get(self, terms, verbose):
-        """Returns `(TrainingDatasets, cached)` for a stage's loss terms."""
-        keys = self._keys_to_cache([losses_lib.get(term) for term in terms], verbose)
+    def get(self, terms, epochs, verbose):
+        """Returns `(TrainingDatasets, cached)` for a stage's loss terms and epochs."""
+        keys = self._keys_to_cache([losses_lib.get(term) for term in terms], epochs, verbose)
         if keys not in self._built:
             build = self._with_cached_outputs(keys, verbose) if keys else None
             self._built[keys] = training_datasets(*self.splits, *self.dataset_args, seed=self.seed,
                                                   bucket_by_length=True, build=build)
         return self._built[keys], keys is not None
 
-    def _keys_to_cache(self, terms, verbose):
+    def _keys_to_cache(self, terms, epochs, verbose):
         teacher = as_teacher(self.teacher)
         keys = None if self.cache_key is None else teacher_cache.keys_to_cache(terms, teacher)
         if keys is None or keys == ("logits",):
             return keys
+        if epochs < teacher_cache.MIN_EPOCHS_FOR_SEQUENCES:
+            if verbose:
+                print(f"The teacher runs in every step: keeping its {', '.join(keys)} pays off from "
+                      f"{teacher_cache.MIN_EPOCHS_FOR_SEQUENCES} epochs, this stage trains {epochs}.", flush=True)
+            return None
         lengths = np.concatenate([self.preprocessor.tokenize(split)["attention_mask"].sum(axis=1)
                                   for split in self.splits])
         size, limit = teacher_cache.estimated_bytes(lengths, keys, teacher.spec), teacher_cache.max_bytes()
@@ -167,8 +172,9 @@ def distill(teacher, student, preprocessor, data, *, losses=DEFAULT_LOSSES, max_
     bfloat16 units (`tfdistill.training.precision`; `student` itself stays float32 and receives
     the trained weights), and a stage whose terms read only the teacher's logits, hidden states
     and attention maps gets them computed once per split (`tfdistill.distill.teacher_cache`;
-    hidden states and maps while they fit in `teacher_cache.max_bytes()`) instead of a teacher
-    forward pass per step: the same batches in the same order.
+    hidden states and maps only for stages of `teacher_cache.MIN_EPOCHS_FOR_SEQUENCES` epochs
+    or more, while they fit in `teacher_cache.max_bytes()`) instead of a teacher forward pass
+    per step: the same batches in the same order.
 
     Args:
         teacher: a tfdistill `BertModel` classifier (frozen).
@@ -242,7 +248,7 @@ def distill(teacher, student, preprocessor, data, *, losses=DEFAULT_LOSSES, max_
     result = {"intermediate_history": None, "intermediate_best_epoch": None, "precision": policy,
               "cached_teacher": {}}
     for stage in stages:
-        datasets, result["cached_teacher"][stage.name] = stage_data.get(stage.terms, verbose)
+        datasets, result["cached_teacher"][stage.name] = stage_data.get(stage.terms, stage.epochs, verbose)
         distiller = Distiller(student=train_student, teacher=train_teacher, losses=stage.terms)
         trained = train_model(distiller, datasets.train, datasets.validation, epochs=stage.epochs,
                               learning_rate=learning_rate, steps_per_epoch=datasets.steps_per_epoch,
