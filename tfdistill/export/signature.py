@@ -3,6 +3,8 @@
 import tfdistill  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tensorflow as tf
 
+from tfdistill.models.inference import logits_of
+
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 LOGITS = "logits"
 PROBABILITIES = "probabilities"
@@ -44,24 +46,3 @@ def serving_function(model, seq_len, with_probabilities=True):
         return outputs
 
     return serving_default.get_concrete_function()
-
-
-def logits_of(outputs):
-    """Returns the logits tensor of a model's output (a tensor or a dict with `logits`).
-
-    Raises:
-        ValueError: no `logits`, or not a `[batch, num_labels]` tensor.
-
-    Example:
-    >>> logits_of({"logits": tf.zeros([1, 2])}).shape
-    TensorShape([1, 2])
-    """
-    if isinstance(outputs, dict):
-        if LOGITS not in outputs:
-            raise ValueError(f"The model returns a dict with keys {sorted(outputs)}; export needs a "
-                             "'logits' entry (build the model with num_labels set).")
-        outputs = outputs[LOGITS]
-    if not isinstance(outputs, tf.Tensor) or outputs.shape.rank != 2:
-        raise ValueError(f"The model must return logits [batch, num_labels] (or a dict with "
-                         f"'logits'); got {outputs!r}.")
-    return outputs

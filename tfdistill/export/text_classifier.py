@@ -165,12 +165,9 @@ def _require_names(names, folder):
 
 
 def _keras_logits(model):
-    from tfdistill.models.inference import inference_function
+    from tfdistill.models.inference import batched_logits
 
-    def predict_logits(features):
-        outputs = inference_function(model)(features)  # the closure keeps the model alive
-        return np.asarray(outputs["logits"] if isinstance(outputs, dict) else outputs)
-    return predict_logits
+    return lambda features: batched_logits(model, [features])  # the closure keeps the model alive
 
 
 def _softmax(logits):

@@ -63,14 +63,10 @@ def keras_logits(model, features, batch_size=64):
     (4, 2)
     """
     from tfdistill.export.features import rows
-    from tfdistill.export.signature import logits_of
+    from tfdistill.models.inference import batched_logits
 
-    from tfdistill.models.inference import inference_function
-
-    count, call = len(features["input_ids"]), inference_function(model)
-    batches = [logits_of(call(rows(features, start, start + batch_size))).numpy()
-               for start in range(0, count, batch_size)]
-    return np.concatenate(batches).astype(np.float32)
+    count = len(features["input_ids"])
+    return batched_logits(model, (rows(features, start, start + batch_size) for start in range(0, count, batch_size)))
 
 
 def check_agreement(agreement, mode, force=False):

@@ -9,6 +9,7 @@ function is kept with the model.
 
 import weakref
 
+import numpy as np
 import tensorflow as tf
 
 # model -> its compiled call; the entry goes when the model does (the function holds only a
@@ -42,4 +43,37 @@ def inference_function(model):
     return function
 
 
-__all__ = ["inference_function"]
+def logits_of(outputs):
+    """Returns the logits tensor of a model's output (a tensor or a dict with `logits`).
+
+    Raises:
+        ValueError: no `logits`, or not a `[batch, num_labels]` tensor.
+
+    Example:
+    >>> logits_of({"logits": tf.zeros([1, 2])}).shape
+    TensorShape([1, 2])
+    """
+    if isinstance(outputs, dict):
+        if "logits" not in outputs:
+            raise ValueError(f"The model returns a dict with keys {sorted(outputs)}; it needs a "
+                             "'logits' entry (build the model with num_labels set).")
+        outputs = outputs["logits"]
+    if not isinstance(outputs, tf.Tensor) or outputs.shape.rank != 2:
+        raise ValueError(f"The model must return logits [batch, num_labels] (or a dict with "
+                         f"'logits'); got {outputs!r}.")
+    return outputs
+
+
+def batched_logits(model, batches):
+    """Returns `model`'s float32 logits `[examples, num_labels]` (numpy) over an iterable of
+    feature batches, in order, through `inference_function(model)`.
+
+    Example:
+    >>> batched_logits(student, [features, features]).shape  # features: 4 tokenized texts
+    (8, 2)
+    """
+    call = inference_function(model)
+    return np.concatenate([np.asarray(logits_of(call(features)), np.float32) for features in batches])
+
+
+__all__ = ["batched_logits", "inference_function", "logits_of"]

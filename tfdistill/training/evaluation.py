@@ -3,7 +3,7 @@
 import numpy as np
 
 from tfdistill.data.preprocessor import as_preprocessor
-from tfdistill.models.inference import inference_function
+from tfdistill.models.inference import batched_logits
 
 
 def predict_logits(model, preprocessor, split, max_length=None, batch_size=64):
@@ -23,11 +23,7 @@ def predict_logits(model, preprocessor, split, max_length=None, batch_size=64):
     ((16, 2), (16,))
     """
     dataset = as_preprocessor(preprocessor, max_length).dataset(split, batch_size)
-    logits, call = [], inference_function(model)
-    for features, _ in dataset:
-        out = call(features)
-        logits.append(np.asarray(out["logits"] if isinstance(out, dict) else out))
-    return np.concatenate(logits), np.asarray(split.labels)
+    return batched_logits(model, (features for features, _ in dataset)), np.asarray(split.labels)
 
 
 def accuracy(model, preprocessor, split, max_length=None, batch_size=64):
