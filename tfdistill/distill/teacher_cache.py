@@ -270,7 +270,9 @@ class TeacherOutputs:
         if full_key is not None:
             _cache[full_key] = outputs
             _cache.move_to_end(full_key)
-            while len(_cache) > _CACHE_ENTRIES:
+            # At most a few splits, and (beyond the newest) within max_bytes() in all.
+            while len(_cache) > _CACHE_ENTRIES or (
+                    len(_cache) > 1 and sum(entry.nbytes for entry in _cache.values()) > max_bytes()):
                 _cache.popitem(last=False)
         return outputs
 

@@ -88,6 +88,13 @@ def test_results_are_cached_by_teacher_weights_split_and_length():
     run = teacher_cache.TeacherOutputs(teacher, preprocessor, key=key)
     assert run(data.train).logits is first.logits  # fewer keys: served from the entry
     assert run(data.validation).logits is not first.logits
+    previous = teacher_cache.set_max_bytes(first.nbytes + 1)  # room for the newest entry only
+    try:
+        kept = teacher_cache.TeacherOutputs(teacher, preprocessor, ("logits", "hidden_states"), key=key)
+        kept(data.validation)
+        assert kept(data.train).per_example["hidden_states"] is not first.per_example["hidden_states"]  # evicted
+    finally:
+        teacher_cache.set_max_bytes(previous)
     teacher.get_layer("classifier").bias.assign([1.0, -1.0])
     assert teacher_cache.weights_key(teacher) != run.key[0]
     teacher_cache.clear()
