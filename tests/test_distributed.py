@@ -79,8 +79,8 @@ def _tiny_distillation_task(root):
         (root / f"{split}.csv").write_text("\n".join(lines) + "\n")
     return [f"--teacher={root / 'teacher'}", f"--train_file={root / 'train.csv'}",
             f"--validation_file={root / 'validation.csv'}", f"--test_file={root / 'test.csv'}",
-            "--max_length=16", "--batch_size=8", "--epochs=2", "--student_layers=1", "--learning_rate=1e-3",
-            "--mixed_precision=float32"]
+            "--max_length=16", "--batch_size=8", "--epochs=3", "--student_layers=1", "--learning_rate=1e-3",
+            "--mixed_precision=float32", "--hidden_weight=1.0", "--attention_weight=1.0"]
 
 
 def _distill(args, log, env=None):
@@ -100,7 +100,10 @@ def _weights(folder):
 def test_distill_recipe_on_two_loopback_workers_matches_one_process(tmp_path):
     """recipes/distill.py --distribution_strategy=multi_worker_mirrored as two workers on loopback
     trains the student one process trains with the same global batch (no dropout, so the only
-    difference is the order of float sums), and only the chief writes --output_dir."""
+    difference is the order of float sums), and only the chief writes --output_dir. The hidden-state
+    and attention terms average over the real tokens of both workers' batches (`masked_mean`), and
+    3 epochs make every batch carry cached teacher outputs of both kinds (logits from a table in
+    the graph, hidden states and maps padded outside it)."""
     args = _tiny_distillation_task(tmp_path)
     workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
     logs = [tmp_path / f"{name}.log" for name in ("single", "worker0", "worker1")]
@@ -118,6 +121,7 @@ def test_distill_recipe_on_two_loopback_workers_matches_one_process(tmp_path):
     outputs = [log.read_text() for log in logs]
     for process, output in zip(processes, outputs):
         assert process.returncode == 0, output[-3000:]
+        assert "Teacher logits, hidden_states, attentions for the 64 train examples ready" in output
     # The last line: "Student test accuracy: ... -> <folder written>".
     reports = [next(line for line in reversed(output.splitlines()) if line.startswith("Student test accuracy"))
                for output in outputs]

@@ -68,12 +68,27 @@ def get(identifier):
 
 
 def masked_mean(values, mask):
-    """Mean of `values` over the positions where `mask` (same leading shape) is 1."""
+    """Mean of `values` over the positions where `mask` (same leading shape) is 1.
+
+    Under a tf.distribute strategy with several replicas it is this replica's sum over the
+    positions counted on the average replica (all replicas' positions / their number), so that
+    the Distiller's 1/replicas scaling and the sum of the replicas' gradients train on the mean
+    over every replica's positions, as one device would: replicas hold different numbers of real
+    tokens when their batches are padded.
+    """
     mask = tf.cast(mask, values.dtype)
     while mask.shape.rank < values.shape.rank:
         mask = mask[..., tf.newaxis]
     mask = tf.broadcast_to(mask, tf.shape(values))
-    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+    return tf.reduce_sum(values * mask) / _positions_per_replica(tf.reduce_sum(mask))
+
+
+def _positions_per_replica(count):
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.maximum(count, 1.0)
+    total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stop_gradient(count))
+    return tf.maximum(total, 1.0) / context.num_replicas_in_sync
 
 
 def kl_divergence(teacher_probs, student_log_probs, axis=-1):
