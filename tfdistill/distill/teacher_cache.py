@@ -146,18 +146,6 @@ def keys_to_cache(terms, teacher):
     return tuple(key for key in CACHEABLE if key in needed)
 
 
-def cacheable(terms, teacher):
-    """True when every output the loss terms read can be computed once (`keys_to_cache`).
-
-    Example:
-    >>> from tfdistill.distill.losses import get
-    >>> from tfdistill.distill.teachers import as_teacher
-    >>> cacheable([get("logit_kd"), get("hard_label")], as_teacher(teacher))
-    True
-    """
-    return keys_to_cache(terms, teacher) is not None
-
-
 def estimated_bytes(lengths, keys, spec):
     """An upper bound of the memory `TeacherOutputs` keeps for a split (4 bytes a value).
 
