@@ -105,13 +105,17 @@ class Distiller(keras.Model):
         return tf.cast(outputs["logits"] if self._with_logits else outputs["hidden_states"][-1], tf.float32)
 
     def _required(self):
-        return {key for term in self.loss_terms for key in term.requires} | ({"logits"} if self._with_logits else set())
+        return self._term_keys() | ({"logits"} if self._with_logits else set())
+
+    def _term_keys(self):
+        """The teacher outputs the loss terms read (the metrics may read its logits too)."""
+        return {key for term in self.loss_terms for key in term.requires}
 
     def _teacher_outputs(self, features):
         """The teacher's outputs that the terms read, float32: cached ones when the batch has them."""
         cached = teacher_cache.cached_outputs(features)
         if cached is not None:
-            missing = sorted({key for term in self.loss_terms for key in term.requires} - set(cached))
+            missing = sorted(self._term_keys() - set(cached))
             if missing:
                 raise ValueError(f"The batches carry cached teacher outputs {sorted(cached)}, but the loss terms "
                                  f"also read the teacher's {missing}; build the data with those outputs cached "

@@ -50,6 +50,12 @@ PER_EXAMPLE = ("logits",)
 PER_TOKEN = ("hidden_states",)
 PER_PAIR = ("attentions", "attention_scores")
 CACHEABLE = PER_EXAMPLE + PER_TOKEN + PER_PAIR
+
+
+def _layer_axis(key):
+    """The axis of a batch feature that indexes the layers: `[batch, seq, layers, width]` per
+    token, `[batch, layers, heads, seq, seq]` per query-key pair."""
+    return 2 if key in PER_TOKEN else 1
 # Teacher inference batch (examples sorted by length first, so little of a batch is padding).
 # On 2 CPU cores, 32 and 128 cost the same per example and 256 was 1.5-2x slower: its
 # [256, heads, seq, seq] attention tensors no longer fit in the caches.
@@ -372,7 +378,7 @@ def pack(outputs, keys):
         if key in PER_EXAMPLE:
             packed[PREFIX + key] = float32_outputs(outputs, [key])[key]
         else:
-            packed[PREFIX + key] = tf.stack(outputs[key], axis=2 if key in PER_TOKEN else 1)
+            packed[PREFIX + key] = tf.stack(outputs[key], axis=_layer_axis(key))
     return packed
 
 
@@ -397,7 +403,7 @@ def cached_outputs(features):
     for key in CACHEABLE:
         if PREFIX + key in features:
             value = tf.cast(features[PREFIX + key], tf.float32)
-            outputs[key] = value if key in PER_EXAMPLE else tf.unstack(value, axis=2 if key in PER_TOKEN else 1)
+            outputs[key] = value if key in PER_EXAMPLE else tf.unstack(value, axis=_layer_axis(key))
     return outputs
 
 
