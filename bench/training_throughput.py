@@ -16,7 +16,7 @@ outputs computed once, fed with the batches: logits, and for `intermediate` also
 states and attention maps), `lazy` (`LazyAdamW`: embedding tables updated only in the
 rows a batch reads; without it, `FusedAdamW`, the old code's Keras AdamW in a fused kernel),
 `xla` (`jit_compile=True`, `--xla`), `inter1` (one inter-op thread: a worker of its own). The
-new code's "off" also has what is not a lever: `FusedAdamW`, `Dropout16` and the GELU gradient
+new code's "off" also has what is not a lever: `FusedAdamW`, `Dropout16` and the XLA-compiled GELU
 (`tfdistill.models.bert.bert_layers`), and QAT's `TableQuantizeWrapper`.
 
 Every configuration runs in a worker process: the old code (`--old_code`, a checkout run with
