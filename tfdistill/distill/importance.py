@@ -71,8 +71,13 @@ def _activation_scores(teacher, blocks, data, batch_size):
     head_sums = {b: np.zeros(config.num_heads) for b in blocks}
     unit_sums = {b: np.zeros(config.intermediate_size) for b in blocks}
     tokens = 0.0
-    for start in range(0, len(data["input_ids"]), batch_size):
-        batch = {key: np.asarray(value[start:start + batch_size], np.int32) for key, value in data.items()}
+    # Batches of similar lengths, each cut to its longest text: the sums below cover real tokens
+    # only, and the forward pass of 512 examples padded to 64 took twice as long.
+    lengths = np.asarray(data["attention_mask"]).sum(axis=1)
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(order), batch_size):
+        rows, width = order[start:start + batch_size], max(1, int(lengths[order[start:start + batch_size]].max()))
+        batch = {key: np.asarray(value, np.int32)[rows, :width] for key, value in data.items()}
         batch.setdefault("token_type_ids", np.zeros_like(batch["input_ids"]))
         mask = batch["attention_mask"].astype(np.float64)
         tokens += mask.sum()
@@ -91,5 +96,5 @@ def _head_contributions(teacher, block, context, mask):
     config = teacher.bert_config
     output = teacher.get_layer(f"{layer_prefix(block)}_attention_output").get_weights()[0]
     per_head_output = output.reshape(config.num_heads, config.head_size, -1)
-    added = np.einsum("bhsd,hdo->bhso", context, per_head_output)
+    added = np.matmul(context, per_head_output)  # BLAS per (example, head): einsum took 1 s a batch
     return np.einsum("bhs,bs->h", np.linalg.norm(added, axis=-1), mask)
