@@ -32,7 +32,7 @@ test: setup android-deps mediapipe
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 demo: setup mediapipe
-	$(PY) recipes/pipeline.py --output_dir=runs/demo
+	$(PY) recipes/pipeline.py --preset=demo --output_dir=runs/demo
 
 clean:
 	rm -rf $(VENV) $(MP_VENV) runs

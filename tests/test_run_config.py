@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The pipeline's values before the config existed (recipes/pipeline.py's flag defaults and PRESETS,
 # tfdistill/cli/distill_flags.py, and the batch size of 32 and prune learning rate 1e-4 it hard-coded),
 # plus the step floors (`min_steps`), which leave Rotten Tomatoes' epochs as they were.
-DEMO = {
+DEFAULT = {
     "data": {"dataset": None, "train_file": None, "validation_file": None, "test_file": None, "text_column": "text",
              "label_column": "label", "text_pair_column": None, "data_dir": None, "max_examples": None,
              "max_length": 64},
@@ -39,7 +39,7 @@ DEMO = {
     "prune": {"epochs": 1, "learning_rate": 1e-4, "batch_size": 32, "target_sparsity": 0.5, "min_steps": 300},
     "qat": {"epochs": 1, "learning_rate": 2e-5, "batch_size": 32, "source": "distill", "calibration_steps": 20,
             "min_steps": 300, "int8_scope": "xnnpack"},
-    "export": {"num_representative": 200, "vocabulary": "both"},
+    "export": {"num_representative": 200, "modes": ["float32", "float16", "dynamic", "int8"], "vocabulary": "both"},
     "benchmark": {"threads": 1, "runs": 50},
     "seed": 0, "skip": [], "mixed_precision": "auto", "cache_teacher_outputs": True, "lazy_adam": False,
     "tensorboard_dir": None,
@@ -47,7 +47,7 @@ DEMO = {
 
 
 def _with(values, **sections):
-    """`values` with some fields of some sections changed: `_with(DEMO, distill={"epochs": 3})`."""
+    """`values` with some fields of some sections changed: `_with(DEFAULT, distill={"epochs": 3})`."""
     return {**values, **{name: {**values[name], **fields} for name, fields in sections.items()}}
 
 
@@ -55,13 +55,23 @@ def _with(values, **sections):
 # Presets
 
 
-def test_demo_and_full_presets_keep_the_pipelines_values():
-    assert get_preset("demo").to_dict() == DEMO == RunConfig().to_dict()
-    assert get_preset("full").to_dict() == _with(DEMO, teacher={"epochs": 3}, distill={"epochs": 3, "augment": 1},
+def test_default_and_full_presets_keep_the_pipelines_values():
+    assert get_preset("default").to_dict() == DEFAULT == RunConfig().to_dict()
+    assert get_preset("full").to_dict() == _with(DEFAULT, teacher={"epochs": 3}, distill={"epochs": 3, "augment": 1},
                                                  prune={"epochs": 2}, qat={"epochs": 2})
-    assert {"demo", "full", "tinybert"} <= set(list_presets())
+    assert {"default", "demo", "full", "tinybert"} <= set(list_presets())
     assert {"4x6x384", "tinybert4"} <= set(list_student_presets())
-    assert get_student_preset("4x6x384") == get_preset("demo").student
+    assert get_student_preset("4x6x384") == get_preset("default").student
+
+
+def test_demo_preset_is_the_default_pipeline_cut_to_one_student_without_compression():
+    # make demo: the default's teacher, student and distillation; no other ladder rung, no
+    # pruning or QAT; float32, dynamic and int8 exports with the used vocabulary.
+    assert get_preset("demo").to_dict() == {**_with(DEFAULT, ladder={"target_retention": 0.0},
+                                                    export={"modes": ["float32", "dynamic", "int8"],
+                                                            "vocabulary": "used"}),
+                                            "skip": ["prune", "qat"]}
+    assert not get_preset("demo").ladder.enabled
 
 
 def test_tinybert_preset_runs_two_stages_on_the_tinybert4_student():
@@ -70,11 +80,11 @@ def test_tinybert_preset_runs_two_stages_on_the_tinybert4_student():
     assert (config.distill.intermediate_epochs, config.distill.epochs) == (2, 3)
     assert [term["loss"] for term in config.loss_terms()] == [
         "logit_kd", "hard_label", "hidden_mse", "embedding_mse", "attention"]
-    assert config.to_dict()["teacher"] == DEMO["teacher"] and config.prune == get_preset("demo").prune
+    assert config.to_dict()["teacher"] == DEFAULT["teacher"] and config.prune == get_preset("default").prune
 
 
 def test_presets_are_fresh_and_names_unique():
-    assert get_preset("demo") is not get_preset("demo")
+    assert get_preset("default") is not get_preset("default")
     with pytest.raises(ValueError, match="'demo' is already registered"):
         register_preset("demo")(RunConfig)
     with pytest.raises(ConfigError, match=r"Unknown run preset 'demoo'; the presets are \[.*'demo'"):
@@ -178,6 +188,9 @@ def test_a_bad_file_names_itself(tmp_path):
     ({"ladder.margin_standard_errors": -1}, r"ladder.margin_standard_errors=-1.0 must be >= 0"),
     ({"ladder.students": []}, "ladder.students='' must name at least one student shape"),
     ({"ladder.start": "9x9x9"}, r"ladder.start=9x9x9 must be one of ladder.students \['2x4x256'"),
+    ({"export.modes": ["int8", "int4"]}, r"export.modes=int8,int4 must name some of \['float32', 'float16'"),
+    ({"export.modes": ["int8", "int8"]}, "export.modes=int8,int8 must name some of .* each once"),
+    ({"export.modes": []}, "export.modes='' must name some of"),
     ({"ladder.students": ["2x4x256", "4x6"], "ladder.start": None},
      r"ladder.students: Unknown student preset '4x6'; .* or name a shape kept from the teacher as LAYERSxHEADSxFFN"),
 ])
@@ -214,11 +227,13 @@ def test_loss_terms_are_the_flags_terms():
 def test_config_choices_match_the_layers_that_use_them():
     from tfdistill.config import sections
     from tfdistill.distill import layer_map, losses, student
+    from tfdistill.export import modes
     from tfdistill.training import precision
 
     assert sections.EMBEDDING_INITS == student.EMBEDDING_INITS
     assert sections.LAYER_MAP_STRATEGIES == layer_map.STRATEGIES
     assert sections.MIXED_PRECISION_MODES == precision.MODES
+    assert set(sections.STUDENT_EXPORT_MODES) < set(modes.MODES)  # plus `qat`, for the QAT student
     for term in LossConfig(**{name: 1.0 for name in LossConfig.TERMS}).terms():
         losses.get(term)  # every term the config can switch on is a registered loss
 
@@ -306,7 +321,7 @@ def resolved(saved_config):
 
 def test_flags_left_out_keep_the_preset(resolved):
     results, _ = resolved
-    assert results["none"] == DEMO
+    assert results["none"] == DEFAULT
     assert results["full_epochs"] == _with(get_preset("full").to_dict(), distill={"epochs": 5})
 
 
@@ -365,10 +380,10 @@ def test_recipe_flagfiles_match_the_presets(resolved):
     # Every value tinybert4.cfg sets is the tinybert preset's already.
     assert results["tinybert_cfg"] == get_preset("tinybert").to_dict()
     default = results["default_cfg"]
-    assert default["student"] == DEMO["student"] and default["losses"] == DEMO["losses"]
+    assert default["student"] == DEFAULT["student"] and default["losses"] == DEFAULT["losses"]
 
 
-def test_flag_defaults_show_the_demo_values(resolved):
+def test_flag_defaults_show_the_default_values(resolved):
     _, defaults = resolved
     from tfdistill.cli.run_config_flags import FLAG_FIELDS
 
@@ -376,7 +391,7 @@ def test_flag_defaults_show_the_demo_values(resolved):
     # pipeline's student comes from its preset (4x6x384).
     differing = {"student_heads", "student_intermediate"}
     flat = {f"{section}.{name}" if isinstance(fields, dict) else section: value
-            for section, fields in DEMO.items()
+            for section, fields in DEFAULT.items()
             for name, value in (fields.items() if isinstance(fields, dict) else [(None, fields)])}
     for flag, field in FLAG_FIELDS.items():
         if flag not in differing:
@@ -412,8 +427,24 @@ def test_a_changed_field_redoes_its_stage_and_those_after(tmp_path, monkeypatch,
     assert calls[5:] == ["distill", "export", "evaluate", "benchmark"]
     assert ("== distill: distill.batch_size, distill.learning_rate changed since the earlier run; redoing it"
             in capsys.readouterr().out)
-    assert runner.stage_inputs(config, "teacher") == {"data": DEMO["data"], "teacher": DEMO["teacher"], "seed": 0,
+    assert runner.stage_inputs(config, "teacher") == {"data": DEFAULT["data"], "teacher": DEFAULT["teacher"], "seed": 0,
                                                       "mixed_precision": "auto", "lazy_adam": False}
+
+
+def test_export_plan_follows_the_modes_the_vocabulary_and_the_stages_run():
+    from tfdistill.pipeline.context import PipelineContext
+    from tfdistill.pipeline.stages import export_plan
+
+    def names(config):
+        return [name for name, *_ in export_plan(PipelineContext(config, None, None, "runs/x"))]
+
+    assert names(get_preset("demo")) == ["teacher_float32", "distill_float32", "distill_dynamic", "distill_int8"]
+    default = names(RunConfig())
+    assert len(default) == 13 and {"distill_float16", "prune_int8_used", "qat_qat", "qat_qat_used"} <= set(default)
+    # The pruned student takes only the quantized modes; `used` alone renames nothing.
+    assert names(RunConfig().replace(**{"export.modes": ["float32", "int8"], "export.vocabulary": "used",
+                                        "skip": ["qat"]})) == ["teacher_float32", "distill_float32", "distill_int8",
+                                                               "prune_int8"]
 
 
 def test_min_steps_raise_epochs_on_small_data_only():

@@ -13,7 +13,8 @@ finished stages); --tensorboard_dir logs each training stage for TensorBoard.
 Importing this module defines the flags; `main` runs under `absl.app.run`.
 
 Example:
-    python recipes/pipeline.py --output_dir=runs/pipeline                  # the demo preset
+    python recipes/pipeline.py --output_dir=runs/pipeline                  # the default preset
+    python recipes/pipeline.py --preset=demo --output_dir=runs/demo        # make demo's shorter tour
     python recipes/pipeline.py --preset=full --output_dir=runs/pipeline_full
     python recipes/pipeline.py --train_file=tickets.csv --label_column=team --output_dir=runs/tickets
     python recipes/pipeline.py --config=runs/pipeline/run.json --output_dir=runs/pipeline  # the same run

@@ -1,7 +1,7 @@
 """The pipeline's run-config flags, and the `RunConfig` they resolve to.
 
 Resolution, each step overriding the one before:
-1. `--config=run.json` (a saved `RunConfig`), else `--preset` (default `demo`);
+1. `--config=run.json` (a saved `RunConfig`), else `--preset` (default `default`);
 2. `--student_preset` (a named student shape);
 3. every flag given explicitly (on the command line or in a `--flagfile`);
 4. `--set=section.field=value` overrides, for fields without a flag (`--set=qat.batch_size=16`).
@@ -17,7 +17,7 @@ from absl import flags
 
 from tfdistill.cli import data_flags, distill_flags
 from tfdistill.config import ConfigError, RunConfig, get_preset, get_student_preset, list_presets, list_student_presets
-from tfdistill.config.sections import MIXED_PRECISION_MODES, QAT_SOURCES, VOCABULARIES
+from tfdistill.config.sections import MIXED_PRECISION_MODES, QAT_SOURCES, STUDENT_EXPORT_MODES, VOCABULARIES
 
 _DATA_FLAGS = ("dataset", "train_file", "validation_file", "test_file", "text_column", "label_column",
                "text_pair_column", "data_dir", "max_examples", "max_length")
@@ -45,6 +45,7 @@ FLAG_FIELDS = {
     "calibration_steps": "qat.calibration_steps",
     "num_representative": "export.num_representative",
     "vocabulary": "export.vocabulary",
+    "export_modes": "export.modes",
     "benchmark_threads": "benchmark.threads",
     "benchmark_runs": "benchmark.runs",
     "target_retention": "ladder.target_retention",
@@ -63,69 +64,72 @@ OUTPUT_PATH_FIELDS = ("tensorboard_dir",)
 
 
 def define_run_config_flags():
-    """Defines every flag that feeds a `RunConfig` (defaults: the `demo` preset's, shown in
+    """Defines every flag that feeds a `RunConfig` (defaults: the `default` preset's, shown in
     `--help`; a flag left out takes the preset's or `--config`'s value, not its default)."""
-    demo = get_preset("demo")
+    defaults = get_preset("default")
     data_flags.define_data_flags()
     distill_flags.define_distill_flags()
-    flags.DEFINE_enum("preset", "demo", list_presets(), "Run preset the other flags override. demo: about 15 "
-                      "min on 2 cores; full: longer, more accurate; tinybert: TinyBERT's two stages on a 4 x 192 "
-                      "student.")
+    flags.DEFINE_enum("preset", "default", list_presets(), "Run preset the other flags override. default: "
+                      "the retention ladder, pruning and QAT, about 27 min on 2 slow cores; demo (make demo): one "
+                      "student, no pruning or QAT, used vocabulary, about 12 min; full: longer, more accurate; tinybert: "
+                      "TinyBERT's two stages on a 4 x 192 student.")
     flags.DEFINE_string("config", None, "A saved run config (a run folder's run.json) to start from instead of "
                         "--preset; flags given explicitly override it.")
     flags.DEFINE_string("student_preset", None, f"Student shape replacing the preset's: one of "
                         f"{list_student_presets()} or any LAYERSxHEADSxFFN kept from the teacher (3x4x384); "
                         "--student_* flags override it. Switches the retention ladder off unless "
                         "--target_retention is given.")
-    flags.DEFINE_float("target_retention", demo.ladder.target_retention, "Retention ladder: distil the "
+    flags.DEFINE_float("target_retention", defaults.ladder.target_retention, "Retention ladder: distil the "
                        "--student_ladder shapes and ship the smallest whose validation accuracy keeps this share of "
                        "the teacher's (else the best found, with a note); 0 switches it off (one student, "
                        "--student_* shape).")
-    flags.DEFINE_list("student_ladder", list(demo.ladder.students), "The retention ladder's student shapes, "
+    flags.DEFINE_list("student_ladder", list(defaults.ladder.students), "The retention ladder's student shapes, "
                       "smallest first: presets or LAYERSxHEADSxFFN (blocks x heads x feed-forward units kept from "
-                      "the teacher). The demo's climb starts at 4x6x384; a ladder given here starts at its smallest "
+                      "the teacher). The default climb starts at 4x6x384; a ladder given here starts at its smallest "
                       "(--set=ladder.start=NAME to change).")
     flags.DEFINE_multi_string("set", [], "Override any run-config field: --set=qat.batch_size=16 (repeatable; "
                               "fields as in run.json).")
-    flags.DEFINE_string("teacher", demo.teacher.path, "A fine-tuned teacher folder; skips fine-tuning.")
-    flags.DEFINE_string("base_model", demo.teacher.base_model,
+    flags.DEFINE_string("teacher", defaults.teacher.path, "A fine-tuned teacher folder; skips fine-tuning.")
+    flags.DEFINE_string("base_model", defaults.teacher.base_model,
                         "Folder fine-tuned into the teacher (default: the shipped MiniLM).")
-    flags.DEFINE_integer("max_length", demo.data.max_length, "Tokenized length; also the exported models' seq_len.")
-    flags.DEFINE_integer("teacher_epochs", demo.teacher.epochs, "Teacher fine-tuning epochs.")
-    flags.DEFINE_float("teacher_learning_rate", demo.teacher.learning_rate, "Teacher AdamW peak learning rate.")
-    flags.DEFINE_integer("epochs", demo.distill.epochs, "Distillation epochs.")
-    flags.DEFINE_float("learning_rate", demo.distill.learning_rate, "Distillation AdamW peak learning rate.")
-    flags.DEFINE_float("target_sparsity", demo.prune.target_sparsity, "Pruning target sparsity in (0, 1).")
-    flags.DEFINE_integer("prune_epochs", demo.prune.epochs, "Pruning epochs (with teacher guidance).")
-    flags.DEFINE_integer("qat_epochs", demo.qat.epochs, "Quantization-aware training epochs (with teacher guidance).")
-    flags.DEFINE_float("qat_learning_rate", demo.qat.learning_rate, "QAT AdamW peak learning rate.")
-    flags.DEFINE_enum("qat_source", demo.qat.source, list(QAT_SOURCES), "The student QAT starts from: the "
+    flags.DEFINE_integer("max_length", defaults.data.max_length, "Tokenized length; also the exported models' seq_len.")
+    flags.DEFINE_integer("teacher_epochs", defaults.teacher.epochs, "Teacher fine-tuning epochs.")
+    flags.DEFINE_float("teacher_learning_rate", defaults.teacher.learning_rate, "Teacher AdamW peak learning rate.")
+    flags.DEFINE_integer("epochs", defaults.distill.epochs, "Distillation epochs.")
+    flags.DEFINE_float("learning_rate", defaults.distill.learning_rate, "Distillation AdamW peak learning rate.")
+    flags.DEFINE_float("target_sparsity", defaults.prune.target_sparsity, "Pruning target sparsity in (0, 1).")
+    flags.DEFINE_integer("prune_epochs", defaults.prune.epochs, "Pruning epochs (with teacher guidance).")
+    flags.DEFINE_integer("qat_epochs", defaults.qat.epochs, "Quantization-aware training epochs (with teacher guidance).")
+    flags.DEFINE_float("qat_learning_rate", defaults.qat.learning_rate, "QAT AdamW peak learning rate.")
+    flags.DEFINE_enum("qat_source", defaults.qat.source, list(QAT_SOURCES), "The student QAT starts from: the "
                       "distilled one (default: on Rotten Tomatoes QAT from the 53%-pruned student lost 1.5 points) "
                       "or the pruned one (its zeros kept: smaller gzip).")
-    flags.DEFINE_integer("calibration_steps", demo.qat.calibration_steps,
+    flags.DEFINE_integer("calibration_steps", defaults.qat.calibration_steps,
                          "Batches that calibrate the QAT ranges before training.")
-    flags.DEFINE_enum("vocabulary", demo.export.vocabulary, list(VOCABULARIES), "The exported students' word "
+    flags.DEFINE_enum("vocabulary", defaults.export.vocabulary, list(VOCABULARIES), "The exported students' word "
                       "table: full (the teacher's 30,522 tokens), used (special tokens, single-character pieces "
                       "and the tokens the training texts use; smaller files, other words spelt with shorter "
                       "pieces) or both (the dynamic, int8 and QAT packages in each; the shipped student is "
                       "chosen among all on validation, ties to the smaller).")
-    flags.DEFINE_integer("num_representative", demo.export.num_representative,
+    flags.DEFINE_list("export_modes", list(defaults.export.modes), f"Modes the distilled student is exported in, "
+                      f"of {list(STUDENT_EXPORT_MODES)} (the pruned one: the quantized ones of them; QAT's: qat).")
+    flags.DEFINE_integer("num_representative", defaults.export.num_representative,
                          "Training examples that calibrate the int8 exports.")
-    flags.DEFINE_integer("benchmark_threads", demo.benchmark.threads, "Threads for the latency benchmark.")
-    flags.DEFINE_integer("benchmark_runs", demo.benchmark.runs, "Timed runs per model.")
-    flags.DEFINE_list("skip", list(demo.skip), "Stages to switch off: prune, qat.")
-    flags.DEFINE_enum("mixed_precision", demo.mixed_precision, list(MIXED_PRECISION_MODES),
+    flags.DEFINE_integer("benchmark_threads", defaults.benchmark.threads, "Threads for the latency benchmark.")
+    flags.DEFINE_integer("benchmark_runs", defaults.benchmark.runs, "Timed runs per model.")
+    flags.DEFINE_list("skip", list(defaults.skip), "Stages to switch off: prune, qat.")
+    flags.DEFINE_enum("mixed_precision", defaults.mixed_precision, list(MIXED_PRECISION_MODES),
                       "auto: teacher fine-tuning and the frozen teacher's passes in mixed bfloat16 where the CPU "
                       "has bfloat16 units (AVX512_BF16, AMX), distilled, pruned and QAT students in float32; "
                       "bfloat16: the distilled student too; float32: nothing. Every saved model is float32.")
-    flags.DEFINE_bool("cache_teacher_outputs", demo.cache_teacher_outputs, "When every loss term reads only the "
+    flags.DEFINE_bool("cache_teacher_outputs", defaults.cache_teacher_outputs, "When every loss term reads only the "
                       "teacher's logits, hidden states and attention maps, compute them once per split (shared by "
                       "the distill, prune and qat stages; hidden states and maps while they fit in a third of the "
                       "memory, at most 8 GiB) instead of a teacher forward pass per step (same batches, same order).")
-    flags.DEFINE_bool("lazy_adam", demo.lazy_adam, "Train every stage with LazyAdamW: update an embedding "
+    flags.DEFINE_bool("lazy_adam", defaults.lazy_adam, "Train every stage with LazyAdamW: update an embedding "
                       "table only in the rows each batch reads (TensorFlow Addons' LazyAdam): faster steps, not "
                       "AdamW, 0.3-1.6 test points lower in 4 of 4 paired runs. Default: AdamW (fused kernel).")
-    flags.DEFINE_string("tensorboard_dir", demo.tensorboard_dir, "TensorBoard logs of the training stages, in "
+    flags.DEFINE_string("tensorboard_dir", defaults.tensorboard_dir, "TensorBoard logs of the training stages, in "
                         "<dir>/teacher, <dir>/distill, <dir>/prune (with its pruning summaries) and <dir>/qat "
                         "(not inside a stage folder). Changing it redoes no stage.")
 

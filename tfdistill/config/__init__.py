@@ -6,7 +6,7 @@ presets live in `tfdistill.config.presets`.
 
 Example:
 >>> from tfdistill.config import RunConfig, get_preset
->>> config = get_preset("demo").replace(**{"distill.learning_rate": 1e-4})
+>>> config = get_preset("default").replace(**{"distill.learning_rate": 1e-4})
 >>> config.distill.learning_rate, config.student.heads
 (0.0001, 6)
 """

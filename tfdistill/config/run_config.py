@@ -20,7 +20,7 @@ DEFAULT_STUDENT = StudentConfig(layers=4, heads=6, intermediate=384)
 class RunConfig(Config):
     """One pipeline run: teacher -> distill -> prune -> QAT -> export -> evaluate -> benchmark.
 
-    `RunConfig()` is the `demo` preset. Where a run writes its output, which stages it redoes,
+    `RunConfig()` is the `default` preset. Where a run writes its output, which stages it redoes,
     and whether it may overwrite are not part of it: they do not change what a run computes.
     `tensorboard_dir` is (so a saved run.json logs where the run did), but no stage depends on it.
 

@@ -17,6 +17,7 @@ MIXED_PRECISION_MODES = ("auto", "bfloat16", "float32")  # tfdistill.training.pr
 INT8_SCOPES = ("xnnpack", "full")
 QAT_SOURCES = ("distill", "prune")
 VOCABULARIES = ("full", "used", "both")  # what an exported student's word table keeps
+STUDENT_EXPORT_MODES = ("float32", "float16", "dynamic", "int8")  # tfdistill.export modes, QAT's aside
 
 
 def _at_least(section, name, minimum, optional=False):
@@ -105,7 +106,7 @@ class TeacherConfig(Config, _StepBudget):
     epochs: int = 2
     learning_rate: float = 5e-5
     batch_size: int = 32
-    # The demo preset's budget on Rotten Tomatoes (2 epochs of 321 steps), so that data keeps its
+    # The default preset's budget on Rotten Tomatoes (2 epochs of 321 steps), so that data keeps its
     # epochs and smaller data is not left with a few dozen steps.
     min_steps: int = 600
 
@@ -347,7 +348,7 @@ class PruneConfig(Config, _StepBudget):
     learning_rate: float = 1e-4
     batch_size: int = 32
     target_sparsity: float = 0.5
-    min_steps: int = 300  # the demo's one epoch on Rotten Tomatoes (321 steps)
+    min_steps: int = 300  # the default's one epoch on Rotten Tomatoes (321 steps)
 
     def validate(self):
         _at_least(self, "epochs", 1)
@@ -397,6 +398,9 @@ class ExportConfig(Config):
 
     Attributes:
         num_representative: training examples that calibrate the int8 exports.
+        modes: the modes the distilled student is exported in (the pruned one: those of them
+            that quantize, `dynamic` and `int8`; the QAT student always in `qat`). The float
+            ones are references: a shipped student is quantized (`SHIPPABLE_MODES`).
         vocabulary: the students' word table in their packages: `full` (the teacher's),
             `used` (the special tokens, every single-character piece and the tokens the
             training texts use: `tfdistill.compress.trim_vocabulary`; the training texts keep
@@ -409,6 +413,7 @@ class ExportConfig(Config):
 
     SECTION = "export"
     num_representative: int = 200
+    modes: tuple[str, ...] = STUDENT_EXPORT_MODES
     # Small training sets leave much of a new text's words out of the used vocabulary: whether
     # trimming costs accuracy is measured per run, on validation.
     vocabulary: str = "both"
@@ -416,6 +421,9 @@ class ExportConfig(Config):
     def validate(self):
         _at_least(self, "num_representative", 1)
         _one_of(self, "vocabulary", VOCABULARIES)
+        unknown = [mode for mode in self.modes if mode not in STUDENT_EXPORT_MODES]
+        check(self.modes and not unknown and len(set(self.modes)) == len(self.modes), self.dotted("modes"),
+              ",".join(self.modes) or "''", f"must name some of {list(STUDENT_EXPORT_MODES)}, each once.")
 
 
 @dataclasses.dataclass(frozen=True)

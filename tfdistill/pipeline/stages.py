@@ -245,11 +245,12 @@ SHIPPABLE_MODES = ("dynamic", "int8", "qat")
 
 def export_plan(ctx):
     """Returns `[(package_name, stage, mode, vocabulary)]`: the teacher in fp32, the students in
-    every mode, each with the word table `export.vocabulary` says (`full` or `used`)."""
-    setting = ctx.config.export.vocabulary
-    student = [("distill", mode) for mode in ("float32", "float16", "dynamic", "int8")]
+    the modes `export.modes` names (and QAT's), each with the word table `export.vocabulary`
+    says (`full` or `used`)."""
+    setting, modes = ctx.config.export.vocabulary, ctx.config.export.modes
+    student = [("distill", mode) for mode in modes]
     if ctx.ran("prune"):
-        student += [("prune", "dynamic"), ("prune", "int8")]
+        student += [("prune", mode) for mode in modes if mode in SHIPPABLE_MODES]
     if ctx.ran("qat"):
         student.append(("qat", "qat"))
     plan = [("teacher_float32", "teacher", "float32", "full")]
@@ -316,7 +317,7 @@ def _export_model(ctx, stage, vocabulary, used_tokens):
 
 def evaluate_stage(ctx, folder):
     """Accuracy of every exported `.tflite` on the validation split (what the report chooses the
-    shipped student by) and the test split (what it reports), through the LiteRT interpreter with
+    shipped student by; the students') and the test split (what it reports), through the LiteRT interpreter with
     the package's own tokenizer, and of every MediaPipe-ready package through MediaPipe's
     TextClassifier (one subprocess per vocabulary)."""
     import tfdistill
@@ -326,12 +327,13 @@ def evaluate_stage(ctx, folder):
     # Every core: the accuracy does not depend on it (XNNPACK splits a matmul's outputs, not its
     # sums), and the fp32 teacher's two splits took 33 s on one thread, 19 s on two.
     threads = os.cpu_count() or 1
-    for name in ctx.outputs("export")["packages"]:
+    for name, package in ctx.outputs("export")["packages"].items():
         path = ctx.path("export", name)
         tokenizers[name] = tfdistill.Tokenizer.from_pretrained(path)
-        validation_accuracy[name] = export.evaluate_tflite(
-            path, tokenizers[name], ctx.data.validation, num_threads=threads,
-            label_names=ctx.data.label_names).accuracy
+        if package["stage"] != "teacher":  # what the shipped student is chosen by; the teacher is not chosen
+            validation_accuracy[name] = export.evaluate_tflite(
+                path, tokenizers[name], ctx.data.validation, num_threads=threads,
+                label_names=ctx.data.label_names).accuracy
         result = export.evaluate_tflite(path, tokenizers[name], ctx.data.test, num_threads=threads,
                                         label_names=ctx.data.label_names)
         accuracy[name], logits[name] = result.accuracy, result.logits
