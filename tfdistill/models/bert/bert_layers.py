@@ -159,8 +159,9 @@ def _gelu_cdf(x32):
 
 # XLA fuses each into one loop over the activations (casts included), where TensorFlow ran a
 # kernel and a memory pass per op: GELU's forward and gradient went from 15.7-18.4 ms to
-# 5.2-6.2 ms on a [1280, 1536] bfloat16 tensor (about a third of a teacher fine-tuning step's
-# CPU time before). XLA compiles once per activation shape; bucketed batches have a few.
+# 5.2-6.2 ms on a [1280, 1536] bfloat16 tensor in a one-off timing (GELU was about a third of
+# a teacher fine-tuning step's CPU time before; bench/training_throughput.py times the steps).
+# XLA compiles once per activation shape; bucketed batches have a few.
 @tf.function(jit_compile=True)
 def _xla_gelu(x):
     x32 = tf.cast(x, tf.float32)
