@@ -24,8 +24,8 @@ the QAT model.
 
 Example:
     python bench/export_int8_agreement.py --model=runs/demo/distill/model
-    python bench/export_int8_agreement.py --model=runs/demo/qat/qat_model.h5 \
-        --tokenizer=runs/demo/prune/model
+    python bench/export_int8_agreement.py --model=runs/pipeline/qat/qat_model.h5 \
+        --tokenizer=runs/pipeline/prune/model
 """
 
 import os

@@ -12,8 +12,8 @@ Every accuracy on validation (what a choice may read) and test (what is reported
 export is recorded with its agreement and measured anyway (written with force), never dropped.
 
 Example:
-    python bench/qat_vs_ptq.py --run_dir=runs/demo                      # ~15 min on 2 cores
-    python bench/qat_vs_ptq.py --run_dir=runs/demo --starts=distill --scopes=xnnpack \
+    python bench/qat_vs_ptq.py --run_dir=runs/pipeline                  # ~15 min on 2 cores
+    python bench/qat_vs_ptq.py --run_dir=runs/pipeline --starts=distill --scopes=xnnpack \
         --bench_qat_learning_rate=5e-5 --output_json=runs/qat_vs_ptq.json
 """
 

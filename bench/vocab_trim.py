@@ -18,7 +18,7 @@ its dataset (`--model`, `--dataset`, `--seed`: the split the pipeline and the re
 
 Example:
     python bench/vocab_trim.py --run_dir=runs/demo                     # ~5 min on 2 cores
-    python bench/vocab_trim.py --run_dir=runs/demo --stage=prune --sizes=used,8000 --modes=int8,dynamic
+    python bench/vocab_trim.py --run_dir=runs/pipeline --stage=prune --sizes=used,8000 --modes=int8,dynamic
     python bench/vocab_trim.py --model=runs/teacher --dataset=rotten_tomatoes --sizes=full,used \
         --ranks=full,192,128,64
 """
