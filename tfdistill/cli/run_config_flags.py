@@ -71,7 +71,7 @@ def define_run_config_flags():
     distill_flags.define_distill_flags()
     flags.DEFINE_enum("preset", "default", list_presets(), "Run preset the other flags override. default: "
                       "the retention ladder, pruning and QAT, about 27 min on 2 slow cores; demo (make demo): one "
-                      "student, no pruning or QAT, used vocabulary, about 12 min; full: longer, more accurate; tinybert: "
+                      "student, no pruning or QAT, used vocabulary, about 15 min; full: longer, more accurate; tinybert: "
                       "TinyBERT's two stages on a 4 x 192 student.")
     flags.DEFINE_string("config", None, "A saved run config (a run folder's run.json) to start from instead of "
                         "--preset; flags given explicitly override it.")
