@@ -197,11 +197,14 @@ def test_the_evaluate_stage_measures_mediapipe_accuracy_beside_litert(python, pa
     test, validation = data.test.take(list(range(300))), data.validation.take(list(range(100)))
     ctx = types.SimpleNamespace(tokenizer=tokenizer, data=types.SimpleNamespace(
                                     test=test, validation=validation, label_names=data.label_names),
-                                outputs=lambda stage: {"packages": {mode: {} for mode in MODES}},
+                                outputs=lambda stage: {"packages": {mode: {"stage": stage_of[mode]} for mode in MODES}},
                                 path=lambda stage, name: folders[name])
+    stage_of = {mode: "teacher" if mode == MODES[0] else "distill" for mode in MODES}
     outputs = stages.evaluate_stage(ctx, str(tmp_path))
     assert json.loads(json.dumps(outputs)) == outputs  # the stage manifest holds them as JSON
-    assert set(outputs["validation_accuracy"]) == set(MODES)  # what the report chooses the shipped model by
+    # The students' validation accuracy is what the report chooses the shipped model by; the
+    # teacher's package is scored on test only (nothing is chosen by it).
+    assert set(outputs["validation_accuracy"]) == set(MODES[1:]) and set(outputs["accuracy"]) == set(MODES)
     mediapipe = outputs["mediapipe"]
     assert mediapipe["examples"] == 300 and mediapipe["not_ready"] == {} and mediapipe["seconds"] < 60
     for mode in MODES:

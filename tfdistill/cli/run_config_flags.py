@@ -70,9 +70,9 @@ def define_run_config_flags():
     data_flags.define_data_flags()
     distill_flags.define_distill_flags()
     flags.DEFINE_enum("preset", "default", list_presets(), "Run preset the other flags override. default: "
-                      "the retention ladder, pruning and QAT, about 27 min on 2 slow cores; demo (make demo): one "
-                      "student, no pruning or QAT, used vocabulary, about 15 min; full: longer, more accurate; tinybert: "
-                      "TinyBERT's two stages on a 4 x 192 student.")
+                      "the retention ladder, pruning and QAT, about 27 min on 2 slow cores; demo (make demo): "
+                      "one student, no pruning or QAT, used vocabulary, about 15 min; full: longer, more "
+                      "accurate; tinybert: TinyBERT's two stages on a 4 x 192 student.")
     flags.DEFINE_string("config", None, "A saved run config (a run folder's run.json) to start from instead of "
                         "--preset; flags given explicitly override it.")
     flags.DEFINE_string("student_preset", None, f"Student shape replacing the preset's: one of "
@@ -99,7 +99,8 @@ def define_run_config_flags():
     flags.DEFINE_float("learning_rate", defaults.distill.learning_rate, "Distillation AdamW peak learning rate.")
     flags.DEFINE_float("target_sparsity", defaults.prune.target_sparsity, "Pruning target sparsity in (0, 1).")
     flags.DEFINE_integer("prune_epochs", defaults.prune.epochs, "Pruning epochs (with teacher guidance).")
-    flags.DEFINE_integer("qat_epochs", defaults.qat.epochs, "Quantization-aware training epochs (with teacher guidance).")
+    flags.DEFINE_integer("qat_epochs", defaults.qat.epochs,
+                         "Quantization-aware training epochs (with teacher guidance).")
     flags.DEFINE_float("qat_learning_rate", defaults.qat.learning_rate, "QAT AdamW peak learning rate.")
     flags.DEFINE_enum("qat_source", defaults.qat.source, list(QAT_SOURCES), "The student QAT starts from: the "
                       "distilled one (default: on Rotten Tomatoes QAT from the 53%-pruned student lost 1.5 points) "
