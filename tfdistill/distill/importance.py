@@ -73,11 +73,12 @@ def _activation_scores(teacher, blocks, data, batch_size):
     tokens = 0.0
     # Batches of similar lengths, each cut to its longest text: the sums below cover real tokens
     # only, and the forward pass of 512 examples padded to 64 took twice as long.
-    lengths = np.asarray(data["attention_mask"]).sum(axis=1)
+    data = {key: np.asarray(value, np.int32) for key, value in data.items()}
+    lengths = data["attention_mask"].sum(axis=1)
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), batch_size):
-        rows, width = order[start:start + batch_size], max(1, int(lengths[order[start:start + batch_size]].max()))
-        batch = {key: np.asarray(value, np.int32)[rows, :width] for key, value in data.items()}
+        rows = order[start:start + batch_size]
+        batch = {key: value[rows, :max(1, int(lengths[rows].max()))] for key, value in data.items()}
         batch.setdefault("token_type_ids", np.zeros_like(batch["input_ids"]))
         mask = batch["attention_mask"].astype(np.float64)
         tokens += mask.sum()

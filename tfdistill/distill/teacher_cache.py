@@ -279,14 +279,12 @@ class TeacherOutputs:
         return self._forward
 
     def _run(self, split):
-        from tfdistill.data.pipeline import features_dataset
+        from tfdistill.data.pipeline import length_sorted_batches
 
         features = self.preprocessor.tokenize(split)
         lengths = features["attention_mask"].sum(axis=1)
-        order = np.argsort(lengths, kind="stable")
         # The labels carry each example's index, so the outputs land in split order.
-        dataset = features_dataset({name: values[order] for name, values in features.items()},
-                                   order.astype(np.int32), self.batch_size, bucket_by_length=True, cache=False)
+        _, dataset = length_sorted_batches(features, self.batch_size)
         forward, logits = self._function(), None
         per_example = {key: [None] * len(split) for key in self.keys if key not in PER_EXAMPLE}
         for batch, rows in dataset:

@@ -316,10 +316,10 @@ def _export_model(ctx, stage, vocabulary, used_tokens):
 
 
 def evaluate_stage(ctx, folder):
-    """Accuracy of every exported `.tflite` on the validation split (what the report chooses the
-    shipped student by; the students') and the test split (what it reports), through the LiteRT interpreter with
-    the package's own tokenizer, and of every MediaPipe-ready package through MediaPipe's
-    TextClassifier (one subprocess per vocabulary)."""
+    """Accuracy of every exported student `.tflite` on the validation split (what the report
+    chooses the shipped student by) and of every `.tflite` on the test split (what it reports),
+    through the LiteRT interpreter with the package's own tokenizer, and of every MediaPipe-ready
+    package through MediaPipe's TextClassifier (one subprocess per vocabulary)."""
     import tfdistill
     from tfdistill import export
 
@@ -330,7 +330,7 @@ def evaluate_stage(ctx, folder):
     for name, package in ctx.outputs("export")["packages"].items():
         path = ctx.path("export", name)
         tokenizers[name] = tfdistill.Tokenizer.from_pretrained(path)
-        if package["stage"] != "teacher":  # what the shipped student is chosen by; the teacher is not chosen
+        if package["stage"] != "teacher":  # nothing is chosen by the teacher's validation accuracy
             validation_accuracy[name] = export.evaluate_tflite(
                 path, tokenizers[name], ctx.data.validation, num_threads=threads,
                 label_names=ctx.data.label_names).accuracy

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tfdistill.data.pipeline import features_dataset
+from tfdistill.data.pipeline import length_sorted_batches
 from tfdistill.data.preprocessor import as_preprocessor
 from tfdistill.models.inference import batched_logits
 
@@ -23,12 +23,9 @@ def predict_logits(model, preprocessor, split, max_length=None, batch_size=64):
     >>> logits.shape, labels.shape
     ((16, 2), (16,))
     """
-    features = as_preprocessor(preprocessor, max_length).tokenize(split)
-    # Run in order of length, so a batch is padded only to its own longest text: split order
-    # padded Rotten Tomatoes' batches to about twice their mean length.
-    order = np.argsort(features["attention_mask"].sum(axis=1), kind="stable")
-    dataset = features_dataset({name: values[order] for name, values in features.items()}, np.zeros(len(order)),
-                               batch_size, cache=False)
+    # In order of length, so a batch is padded only to its own longest text: split order padded
+    # Rotten Tomatoes' batches to about twice their mean length.
+    order, dataset = length_sorted_batches(as_preprocessor(preprocessor, max_length).tokenize(split), batch_size)
     logits = batched_logits(model, (batch for batch, _ in dataset))
     in_split_order = np.empty_like(logits)
     in_split_order[order] = logits
