@@ -119,3 +119,13 @@ def collect_len(dataset):
 def test_check_max_length():
     assert check_max_length(512, 512) == 512
     assert check_max_length(2, 512) == 2
+
+
+@pytest.mark.parametrize("bucket_by_length,shuffle", [(False, False), (False, True), (True, False), (True, True)])
+def test_pipelines_prefetch_without_the_autotune_model(tokenizer, bucket_by_length, shuffle):
+    # The model's optimisation thread held an iterator's deletion (so `fit`'s return) up to a minute.
+    dataset = make_tf_dataset(made_up_split(20), tokenizer, max_length=48, batch_size=8,
+                              bucket_by_length=bucket_by_length, shuffle=shuffle)
+    assert dataset.options().autotune.enabled is False
+    _, labels = collect(dataset)
+    assert len(labels) == 20

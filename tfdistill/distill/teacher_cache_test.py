@@ -64,6 +64,7 @@ def test_cached_batches_are_the_live_batches_in_the_same_order():
         return make_tf_dataset(split, tokenizer, 16, 8, shuffle=True, seed=3)
 
     plain, cached = make(data.train), teacher_cache.with_teacher_outputs(data.train, outputs, make)
+    assert cached.options().autotune.enabled is False  # inherited from make_tf_dataset's pipeline
     for _ in range(2):  # reshuffled each epoch, identically
         for (features, labels), (cached_features, cached_labels) in zip(plain, cached):
             np.testing.assert_array_equal(labels, cached_labels)
