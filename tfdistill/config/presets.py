@@ -179,7 +179,7 @@ def default():
 
 @register_preset("demo")
 def demo():
-    """`make demo`'s tour, 13.7-16.8 min on 2 slow cores (Rotten Tomatoes, README): the
+    """`make demo`'s tour, 8.7-16.8 min on 2 cores as their speed varies (Rotten Tomatoes, README): the
     defaults' teacher and the ladder's starting student, 4x6x384, distilled as by default,
     without the ladder's other rungs, pruning and QAT; exported as float32 (the reference),
     dynamic and int8, with the used vocabulary only (on Rotten Tomatoes it ties the teacher's,
