@@ -123,7 +123,7 @@ def test_check_max_length():
 
 @pytest.mark.parametrize("bucket_by_length,shuffle", [(False, False), (False, True), (True, False), (True, True)])
 def test_pipelines_prefetch_without_the_autotune_model(tokenizer, bucket_by_length, shuffle):
-    # The model's optimisation thread held an iterator's deletion (so `fit`'s return) up to a minute.
+    # The model's optimisation thread held an iterator's deletion (so `fit`'s return) for tens of seconds.
     dataset = make_tf_dataset(made_up_split(20), tokenizer, max_length=48, batch_size=8,
                               bucket_by_length=bucket_by_length, shuffle=shuffle)
     assert dataset.options().autotune.enabled is False
